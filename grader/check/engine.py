@@ -1,0 +1,188 @@
+"""Judge each case's outcome and fold the cases of a check into one scored, explained result.
+
+A case passes only on a positive comparison; a wrong answer that matches a known mistake is
+named; hidden cases are described without their inputs or expected values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from grader.assignment import CheckSpec, Mistake
+from grader.check.cases import Case, describe_call
+from grader.check.compare import compare_allclose, compare_normal
+from grader.model import CaseResult, CheckResult, Outcome, RunLog, Submission, Verdict
+
+ReferenceLookup = Callable[[str], Callable[..., Verdict]]
+
+
+def judge_case(
+    case: Case, outcome: Outcome, spec: CheckSpec, alpha: float, lookup: ReferenceLookup | None
+) -> CaseResult:
+    """One case: the outcome's status, or the comparison's verdict and any named mistake."""
+    if outcome.status == "missing":
+        return CaseResult(case.index, case.visibility, "missing", "not defined")
+    if outcome.status == "timeout":
+        return CaseResult(case.index, case.visibility, "timeout", outcome.error)
+    if outcome.status in ("error", "crashed"):
+        return CaseResult(case.index, case.visibility, "error", outcome.error)
+
+    verdict = _compare(case, outcome.value, alpha, lookup)
+    mutated = _mutated(case, outcome) if spec.inputs_unchanged else False
+    if mutated:
+        mistake = next((m for m in spec.mistakes if m.detect == "input_mutated"), None)
+        name = mistake.name if mistake else "changes its input"
+        text = "the result is right, but " if verdict.passed else ""
+        text += f"it changed the array it was given ({mutated})"
+        verdict = Verdict(False, text, mistake=name, summary=text)
+    elif not verdict.passed and verdict.mistake is None:
+        named = _match_mistake(case, outcome.value, alpha)
+        if named:
+            verdict = Verdict(False, verdict.message, named, verdict.plot, verdict.summary)
+    status = "passed" if verdict.passed else "failed"
+    message = verdict.message if case.visibility == "public" else verdict.summary
+    return CaseResult(case.index, case.visibility, status, message, verdict.mistake, verdict.plot)
+
+
+def _compare(case: Case, value: Any, alpha: float, lookup: ReferenceLookup | None) -> Verdict:
+    compare = case.compare
+    if compare.kind == "allclose":
+        return compare_allclose(value, case.expected, compare.rtol, compare.atol)
+    if compare.kind == "normal":
+        return compare_normal(value, case.expected, alpha)
+    if lookup is None:
+        raise ValueError(f"case {case.check_id}#{case.index} needs the reference module")
+    return lookup(compare.function)(value, *case.call.args)
+
+
+def _match_mistake(case: Case, value: Any, alpha: float) -> str | None:
+    """The first known wrong answer that this value matches, by the check's own comparison."""
+    for name, wrong in case.variants:
+        if case.compare.kind == "normal":
+            if compare_normal(value, wrong, alpha).passed:
+                return name
+        elif compare_allclose(value, wrong, case.compare.rtol, case.compare.atol).passed:
+            return name
+    return None
+
+
+def _mutated(case: Case, outcome: Outcome) -> str:
+    """Which argument came back changed, or "" when every one is as it was sent."""
+    if outcome.args_after is None:
+        return ""
+    sent = [a for a in case.call.args if isinstance(a, (np.ndarray, list))]
+    for number, (before, after) in enumerate(zip(sent, outcome.args_after, strict=False), 1):
+        if not np.array_equal(np.asarray(before), np.asarray(after)):
+            return f"argument {number} was modified in place"
+    return ""
+
+
+def judge_check(
+    spec: CheckSpec,
+    cases: list[Case],
+    outcomes: list[Outcome],
+    log: RunLog,
+    lookup: ReferenceLookup | None = None,
+) -> CheckResult:
+    """All cases of one automatic check → its status, score and feedback."""
+    statistical = sum(1 for c in cases if c.statistical)
+    alpha = spec.compare.false_failure_rate / max(statistical, 1)
+    results = [judge_case(c, o, spec, alpha, lookup) for c, o in zip(cases, outcomes, strict=True)]
+    status = _status(results)
+    passed = sum(r.status == "passed" for r in results)
+    if spec.scoring == "all":
+        score = spec.points if passed == len(results) else 0.0
+    else:
+        score = round(spec.points * passed / len(results), 2) if results else 0.0
+    feedback = _feedback(spec, cases, results, status, log)
+    return CheckResult(spec.id, status, score, spec.points, feedback, spec.title, tuple(results))
+
+
+def manual_check(spec: CheckSpec, submission: Submission) -> CheckResult:
+    """A manual item: it waits for an instructor, with the student's written answer quoted."""
+    answer = submission.answers.get(spec.id)
+    feedback = (
+        "Graded by hand by an instructor."
+        if answer
+        else "Graded by hand by an instructor. No written answer was found for this item."
+    )
+    return CheckResult(spec.id, "manual", 0.0, spec.points, feedback, spec.title, (), answer)
+
+
+def unreadable_check(spec: CheckSpec, problem: str) -> CheckResult:
+    """A check of a submission that could not be read at all."""
+    if spec.manual:
+        return CheckResult(spec.id, "manual", 0.0, spec.points, problem, spec.title)
+    return CheckResult(spec.id, "error", 0.0, spec.points, problem, spec.title)
+
+
+def _status(results: list[CaseResult]) -> str:
+    statuses = {r.status for r in results}
+    if statuses == {"passed"}:
+        return "passed"
+    for status in ("missing", "error", "timeout"):
+        if status in statuses:
+            return status
+    return "failed"
+
+
+def _feedback(
+    spec: CheckSpec, cases: list[Case], results: list[CaseResult], status: str, log: RunLog
+) -> str:
+    name = f"`{spec.function}`"
+    total = len(results)
+    if status == "passed":
+        hidden = sum(r.visibility == "hidden" for r in results)
+        extra = f" ({total - hidden} public, {hidden} hidden)" if hidden else ""
+        return f"{name} looks good: all {total} cases passed{extra}."
+    if status == "missing":
+        text = (
+            f"No function {name} was found. Define it at the top level of your notebook or "
+            f"module, with exactly this name."
+        )
+        if log.cell_errors:
+            cell, error = log.cell_errors[0]
+            text += f" Cell {cell} raised {error}, which may be why."
+        if log.load_error:
+            text += f" Your code could not be loaded: {log.load_error}."
+        return text
+
+    lines = []
+    mistakes = [r.mistake for r in results if r.mistake]
+    if mistakes:
+        known = _mistake(spec, mistakes[0])
+        lines.append(
+            f"This looks like a known mistake, {known.name}: {known.message}"
+            if known
+            else f"This looks like a known mistake: {mistakes[0]}."
+        )
+    shown_hidden = False
+    for case, result in zip(cases, results, strict=True):
+        if result.status == "passed":
+            continue
+        if result.visibility == "public":
+            lines.append(
+                f"Case {result.index + 1} ({describe_call(case.call)}): {_what_happened(result)}."
+            )
+        elif not shown_hidden:
+            failing = sum(r.status != "passed" and r.visibility == "hidden" for r in results)
+            hidden = sum(r.visibility == "hidden" for r in results)
+            lines.append(
+                f"{failing} of {hidden} hidden cases did not pass; the first: "
+                f"{_what_happened(result)}."
+            )
+            shown_hidden = True
+    passed = sum(r.status == "passed" for r in results)
+    lines.append(f"{passed} of {total} cases passed.")
+    return " ".join(lines)
+
+
+def _what_happened(result: CaseResult) -> str:
+    return result.message.rstrip(".")
+
+
+def _mistake(spec: CheckSpec, name: str) -> Mistake | None:
+    return next((m for m in spec.mistakes if m.name == name), None)

@@ -1,0 +1,73 @@
+"""One submission through the pipeline: run its calls in the child, judge them, score them.
+
+A Plan holds what is the same for every submission of a run: the checks and their cases. It is
+built from the reference (instructor) or from a public bundle (student self-check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.assignment import Assignment, CheckSpec
+from grader.check.cases import Case, build_cases
+from grader.check.engine import ReferenceLookup, judge_check, manual_check, unreadable_check
+from grader.model import Outcome, Submission, SubmissionResult
+from grader.run.boundary import Limits, run_submission
+from grader.run.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The checks of an assignment and the cases to run for each."""
+
+    assignment: str
+    title: str
+    checks: tuple[CheckSpec, ...]
+    cases: tuple[Case, ...]
+    lookup: ReferenceLookup | None = None  # reference comparators; None in a self-check
+
+    def cases_of(self, check_id: str) -> list[Case]:
+        return [case for case in self.cases if case.check_id == check_id]
+
+
+def grading_plan(assignment: Assignment, hidden_seed: int, public_only: bool = False) -> Plan:
+    """Every case (public and hidden) computed from the reference module."""
+    visibilities = ("public",) if public_only else ("public", "hidden")
+    cases = build_cases(assignment, visibilities, hidden_seed)
+    reference = assignment.reference
+    return Plan(
+        assignment.name,
+        assignment.title,
+        assignment.checks,
+        tuple(cases),
+        lookup=lambda name: getattr(reference, name),
+    )
+
+
+def grade_submission(
+    submission: Submission, plan: Plan, limits: Limits | None = None, sandbox: Sandbox | None = None
+) -> SubmissionResult:
+    """Grade one submission: every check of the plan appears once in the result."""
+    if submission.problem:
+        checks = tuple(unreadable_check(spec, submission.problem) for spec in plan.checks)
+        return SubmissionResult(
+            submission.student,
+            str(submission.path),
+            checks,
+            plan.assignment,
+            problem=submission.problem,
+        )
+    log, outcomes = run_submission(submission, [case.call for case in plan.cases], limits, sandbox)
+    by_case: dict[int, Outcome] = {
+        id(case): out for case, out in zip(plan.cases, outcomes, strict=True)
+    }
+    results = []
+    for spec in plan.checks:
+        if spec.manual:
+            results.append(manual_check(spec, submission))
+            continue
+        cases = plan.cases_of(spec.id)
+        results.append(judge_check(spec, cases, [by_case[id(c)] for c in cases], log, plan.lookup))
+    return SubmissionResult(
+        submission.student, str(submission.path), tuple(results), plan.assignment, log
+    )

@@ -1,0 +1,82 @@
+"""Read a notebook or module into cells of plain Python and the written answers it holds.
+
+IPython syntax (``%magic``, ``%%cell magic``, ``!shell``) is neutralised so that it never breaks
+a run; written answers are markdown cells tagged ``answer:ID`` (or holding the marker
+``<!-- answer: ID -->``), as the released student notebook has them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+
+from grader.model import Cell
+
+ANSWER_MARKER = re.compile(r"<!--\s*answer:\s*([\w.\-]+)\s*-->")
+ANSWER_TAG = "answer:"
+KEPT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body is Python: run it
+LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]")
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook that can be read."""
+
+
+def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, str]]:
+    """Cells (in order) and answers of a notebook given as bytes; ``name`` is for messages."""
+    try:
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"{name} is not text (UTF-8) and cannot be a notebook") from exc
+    except Exception as exc:  # nbformat raises many kinds for many kinds of damage
+        raise NotebookError(
+            f"{name} is not a readable Jupyter notebook ({_reason(exc)}); "
+            "open it in Jupyter, save it again and resubmit"
+        ) from exc
+    cells, answers = [], {}
+    for number, cell in enumerate(notebook.cells, start=1):
+        source = cell.get("source", "")
+        if cell.get("cell_type") == "code":
+            cells.append(Cell(number, python_source(source)))
+        elif cell.get("cell_type") == "markdown":
+            answer_id = _answer_id(cell)
+            if answer_id:
+                text = ANSWER_MARKER.sub("", source).strip()
+                answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
+    return tuple(cells), answers
+
+
+def read_module(data: bytes, name: str) -> tuple[Cell, ...]:
+    """A Python module is one cell."""
+    try:
+        return (Cell(1, data.decode("utf-8")),)
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"{name} is not text (UTF-8) and cannot be a Python module") from exc
+
+
+def python_source(source: str) -> str:
+    """Cell source with IPython-only lines replaced by ``pass`` (line numbers are kept)."""
+    lines = source.split("\n")
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split()[0] if len(first) > 2 else ""
+        if magic not in KEPT_CELL_MAGICS:
+            return "pass"  # %%bash, %%html, %%writefile: not Python, not run
+        lines[0] = "pass"
+    return "\n".join(
+        f"{match.group(1)}pass" if (match := LINE_MAGIC.match(line)) else line for line in lines
+    )
+
+
+def _answer_id(cell: dict) -> str:
+    for tag in cell.get("metadata", {}).get("tags", []) or []:
+        if isinstance(tag, str) and tag.startswith(ANSWER_TAG):
+            return tag[len(ANSWER_TAG) :].strip()
+    match = ANSWER_MARKER.search(cell.get("source", ""))
+    return match.group(1) if match else ""
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:160] if text else type(exc).__name__) or type(exc).__name__

@@ -1,0 +1,260 @@
+"""The trusted side of the boundary: start a child per submission, send it the calls, read back
+plain outcomes, and enforce the timeouts. A call that hangs or kills its child costs only that
+call: the child is killed with its whole process group and a fresh one runs the calls left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.model import Call, Outcome, Rng, RunLog, Submission
+from grader.run import wire
+from grader.run.sandbox import Sandbox, choose_sandbox
+
+CHILD = Path(__file__).with_name("child.py")
+MAX_MESSAGE = 256 * 1024 * 1024
+OUTPUT_CAP = 20_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a submission may take. The defaults suit small numeric exercises."""
+
+    load_timeout: float = 20.0  # seconds to start Python and run every cell
+    submission_timeout: float = 180.0  # seconds for everything one submission does
+    cpu_seconds: int = 120
+    memory_bytes: int = 4 * 1024**3
+    file_bytes: int = 16 * 1024**2
+    open_files: int = 256
+
+    def for_child(self) -> dict[str, int]:
+        return {
+            "cpu_seconds": self.cpu_seconds,
+            "memory_bytes": self.memory_bytes,
+            "file_bytes": self.file_bytes,
+            "open_files": self.open_files,
+        }
+
+
+@dataclass
+class _Attempt:
+    """One child process and what has been read from it so far."""
+
+    process: subprocess.Popen[bytes]
+    reader: int
+    buffer: bytes = b""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    eof: bool = False
+
+
+def run_submission(
+    submission: Submission,
+    calls: list[Call],
+    limits: Limits | None = None,
+    sandbox: Sandbox | None = None,
+) -> tuple[RunLog, list[Outcome]]:
+    """Run the submission's cells, then every call; return the load log and one outcome a call."""
+    limits = limits or Limits()
+    sandbox = sandbox or choose_sandbox("process")
+    outcomes: dict[int, Outcome] = {}
+    pending = list(range(len(calls)))
+    cell_errors: tuple[tuple[int, str], ...] = ()
+    load_error = ""
+    output = ""
+    deadline = time.monotonic() + limits.submission_timeout
+
+    with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+        workdir = Path(scratch, "work")
+        workdir.mkdir()
+        output_path = Path(scratch, "output.txt")
+        while pending:
+            attempt = _start(
+                submission, [(i, calls[i]) for i in pending], limits, sandbox, workdir, output_path
+            )
+            try:
+                loaded = _read_until(attempt, "loaded", min(limits.load_timeout, _left(deadline)))
+                if loaded is None:
+                    load_error = _why_stopped(attempt, limits.load_timeout, "loading your code")
+                    status = "timeout" if not attempt.eof else "crashed"
+                    for i in pending:
+                        outcomes[i] = Outcome(status=status, error=load_error)
+                    break
+                cell_errors = tuple((int(i), str(e)) for i, e in loaded.get("cell_errors", []))
+                for i in list(pending):
+                    timeout = min(calls[i].timeout, _left(deadline))
+                    message = _read_until(attempt, "outcome", timeout)
+                    if message is None:
+                        reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
+                        status = "crashed" if attempt.eof else "timeout"
+                        outcomes[i] = Outcome(status=status, error=reason, seconds=timeout)
+                        pending.remove(i)
+                        break  # this child is finished; a fresh one takes the calls left
+                    outcomes[i] = _outcome(message, i)
+                    pending.remove(i)
+            finally:
+                _stop(attempt)
+            output += _read_output(output_path, OUTPUT_CAP - len(output))
+            if _left(deadline) <= 0:
+                for i in pending:
+                    outcomes[i] = Outcome(status="timeout", error="the submission ran out of time")
+                break
+
+    log = RunLog(
+        cell_errors=cell_errors, output=output, load_error=load_error, sandbox=sandbox.name
+    )
+    return log, [outcomes[i] for i in range(len(calls))]
+
+
+def _start(
+    submission: Submission,
+    calls: list[tuple[int, Call]],
+    limits: Limits,
+    sandbox: Sandbox,
+    workdir: Path,
+    output_path: Path,
+) -> _Attempt:
+    job = {
+        "cells": [[cell.index, cell.source] for cell in submission.cells],
+        "module_name": "__main__" if submission.path.suffix == ".ipynb" else "submission",
+        "calls": [_encode_call(i, call) for i, call in calls],
+        "limits": limits.for_child(),
+    }
+    reader, writer = os.pipe()
+    argv = [sys.executable, "-E", "-s", str(CHILD), str(writer)]
+    with open(output_path, "ab") as output:
+        process = subprocess.Popen(
+            sandbox.wrap(argv, workdir=workdir, child_dir=CHILD.parent, result_fd=writer),
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env=sandbox.environment(workdir),
+            pass_fds=(writer,),
+            start_new_session=True,  # its own session and process group, killed as one
+        )
+    os.close(writer)
+    try:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(job).encode())
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
+    return _Attempt(process=process, reader=reader)
+
+
+def _encode_call(i: int, call: Call) -> dict[str, Any]:
+    args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
+    return {
+        "id": i,
+        "function": call.function,
+        "args": args,
+        "repeat": call.repeat,
+        "return_args": call.return_args,
+    }
+
+
+def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any] | None:
+    """The next message of the given event, or None if the child hung or died first."""
+    deadline = time.monotonic() + max(timeout, 0.0)
+    while True:
+        while attempt.messages:
+            message = attempt.messages.pop(0)
+            if message.get("event") == event:
+                return message
+        if attempt.eof or not _fill(attempt, deadline):
+            return None
+
+
+def _fill(attempt: _Attempt, deadline: float) -> bool:
+    """Read what the child has written until a full line arrives; False on timeout or EOF."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(attempt.reader, selectors.EVENT_READ)
+        while b"\n" not in attempt.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return False
+            chunk = os.read(attempt.reader, 1 << 20)
+            if not chunk:
+                attempt.eof = True
+                return False
+            attempt.buffer += chunk
+            if len(attempt.buffer) > MAX_MESSAGE:
+                attempt.eof = True  # a flood, not a message: treat the child as dead
+                return False
+    *lines, attempt.buffer = attempt.buffer.split(b"\n")
+    for line in lines:
+        try:
+            attempt.messages.append(wire.loads(line))
+        except ValueError:
+            continue  # garbage on the result channel is ignored, never trusted
+    return True
+
+
+def _outcome(message: dict[str, Any], i: int) -> Outcome:
+    """Turn a child's message into an Outcome, refusing anything that is not plain data."""
+    if message.get("call") != i:
+        return Outcome(status="error", error="the answer to this call came back garbled")
+    status = message.get("status")
+    seconds = float(message.get("seconds") or 0.0)
+    if status == "missing":
+        return Outcome(status="missing")
+    if status != "ok":
+        return Outcome(status="error", error=str(message.get("error", ""))[:2000], seconds=seconds)
+    try:
+        value = wire.decode(message.get("value"))
+        after = message.get("args_after")
+        args_after = tuple(wire.decode(a) for a in after) if isinstance(after, list) else None
+    except (wire.WireError, RecursionError) as exc:
+        return Outcome(status="error", error=f"returned {exc}", seconds=seconds)
+    return Outcome(status="ok", value=value, args_after=args_after, seconds=seconds)
+
+
+def _why_stopped(attempt: _Attempt, timeout: float, what: str) -> str:
+    if not attempt.eof:
+        return f"{what} did not finish within {timeout:g} s"
+    code = attempt.process.poll()
+    if code is None:
+        try:
+            code = attempt.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else code
+        return f"the process running {what} was killed by signal {name}"
+    return f"the process running {what} exited (code {code}) before it answered"
+
+
+def _stop(attempt: _Attempt) -> None:
+    """Kill the child's whole process group and reap it."""
+    try:
+        os.killpg(attempt.process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        attempt.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    os.close(attempt.reader)
+
+
+def _read_output(path: Path, cap: int) -> str:
+    if cap <= 0 or not path.exists():
+        return ""
+    with open(path, "rb") as handle:
+        text = handle.read(cap).decode("utf-8", "replace")
+    path.unlink()
+    return text
+
+
+def _left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)

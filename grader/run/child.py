@@ -1,0 +1,166 @@
+"""The untrusted side of the boundary: runs one submission's code and the calls asked of it.
+
+Started by :mod:`grader.run.boundary` as a separate Python process, with this file's folder on
+``sys.path`` and nothing else of the grader. It reads one job (JSON) from standard input, runs
+the student's cells in order, then makes each call and writes each outcome as one line of plain
+data to the result file descriptor named on its command line. It knows no expected value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+import numpy as np
+import wire  # the sibling module, imported by path
+
+MAX_ERROR = 2_000
+
+
+def main() -> None:
+    result_fd = int(sys.argv[1])
+    job = json.loads(sys.stdin.buffer.read())
+    sys.stdin.close()
+    _limit_resources(job.get("limits", {}))
+    send = _sender(result_fd)
+
+    namespace = types.ModuleType(job.get("module_name", "__main__")).__dict__
+    cell_errors = []
+    for index, source in job["cells"]:
+        error = _run_cell(index, source, namespace)
+        if error:
+            cell_errors.append([index, error])
+    send({"event": "loaded", "cell_errors": cell_errors})
+
+    for call in job["calls"]:
+        send(_make_call(call, namespace))
+    send({"event": "done"})
+
+
+def _limit_resources(limits: dict[str, int]) -> None:
+    """Cap what the code may take; the parent's wall-clock timeout backs these up."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file-size cap fails, no kill
+    names = {
+        "cpu_seconds": resource.RLIMIT_CPU,
+        "memory_bytes": resource.RLIMIT_AS,
+        "file_bytes": resource.RLIMIT_FSIZE,
+        "open_files": resource.RLIMIT_NOFILE,
+    }
+    for name, which in names.items():
+        if name in limits:
+            resource.setrlimit(which, (limits[name], limits[name]))
+
+
+def _sender(fd: int):
+    def send(message: dict[str, Any]) -> None:
+        data = wire.dumps(message)
+        while data:
+            written = os.write(fd, data)
+            data = data[written:]
+
+    return send
+
+
+def _run_cell(index: int, source: str, namespace: dict[str, Any]) -> str:
+    """Run one cell; return "" or the error it raised, as a notebook would show it."""
+    try:
+        code = compile(source, f"<cell {index}>", "exec")
+        exec(code, namespace)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt included: the next cell runs
+        return _describe(exc)
+    return ""
+
+
+def _make_call(call: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
+    reply: dict[str, Any] = {"event": "outcome", "call": call["id"]}
+    function = namespace.get(call["function"])
+    if function is None:
+        return {**reply, "status": "missing"}
+    if not callable(function):
+        kind = type(function).__name__
+        return {
+            **reply,
+            "status": "error",
+            "error": f"`{call['function']}` is a {kind}, not a function",
+        }
+
+    values, args = [], []
+    started = time.perf_counter()
+    try:
+        for repeat in range(call.get("repeat", 1)):
+            args = [_argument(wire.decode(arg), repeat) for arg in call["args"]]
+            values.append(function(*args))
+    except BaseException as exc:
+        return {
+            **reply,
+            "status": "error",
+            "error": f"raised {_describe(exc)}",
+            "seconds": _since(started),
+        }
+    seconds = _since(started)
+
+    try:
+        value = values[0] if call.get("repeat", 1) == 1 else _stack(values)
+        reply.update(status="ok", value=wire.encode(value), seconds=seconds)
+        if call.get("return_args"):
+            reply["args_after"] = [wire.encode(arg) for arg in args if not _is_rng(arg)]
+    except wire.WireError as exc:
+        return {**reply, "status": "error", "error": f"returned {exc}", "seconds": seconds}
+    except Exception as exc:
+        return {
+            **reply,
+            "status": "error",
+            "error": f"returned {_describe(exc)}",
+            "seconds": seconds,
+        }
+    return reply
+
+
+def _argument(value: Any, repeat: int) -> Any:
+    if isinstance(value, dict) and set(value) == {wire.RNG_KEY}:
+        return np.random.default_rng(int(value[wire.RNG_KEY]) + repeat)
+    return value
+
+
+def _is_rng(value: Any) -> bool:
+    return isinstance(value, np.random.Generator)
+
+
+def _stack(values: list[Any]) -> Any:
+    try:
+        arrays = [np.asarray(v, dtype=np.float64) for v in values]
+        if len({a.shape for a in arrays}) == 1:
+            return np.stack(arrays)
+    except (TypeError, ValueError):
+        pass
+    return list(values)
+
+
+def _describe(exc: BaseException) -> str:
+    """ "TypeError: message (cell 3, line 4)" — short, with where in the student's code."""
+    where = ""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    if frames:
+        where = f" ({frames[-1].filename[1:-1]}, line {frames[-1].lineno})"
+    elif isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith("<cell"):
+        where = f" ({exc.filename[1:-1]}, line {exc.lineno})"
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "(its message could not be read)"
+    return f"{type(exc).__name__}: {text}"[:MAX_ERROR] + where
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 6)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Plain data across the boundary: JSON, with arrays as base64 ``.npy`` bytes (never pickle).
+
+This module stands alone (standard library and numpy only) because the sandboxed child imports
+it by path, without the rest of the grader.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+import numpy as np
+
+ARRAY_KEY = "__ndarray__"
+RNG_KEY = "__rng__"
+ALLOWED_KINDS = "biuf"  # bool, int, unsigned, float: no objects, strings, records or complex
+MAX_DEPTH = 8
+MAX_STRING = 10_000
+
+
+class WireError(ValueError):
+    """A value that is not plain data."""
+
+
+def encode(value: Any, depth: int = 0) -> Any:
+    """Turn a value into JSON-ready plain data, or raise WireError saying what it was."""
+    if depth > MAX_DEPTH:
+        raise WireError("a value nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value[:MAX_STRING] if isinstance(value, str) else value
+    if isinstance(value, (int, float)) and type(value) in (int, float, bool):
+        return value
+    if isinstance(value, np.generic):
+        return encode(_plain_array(np.asarray(value)).item(), depth + 1)
+    if isinstance(value, np.ndarray):
+        return {ARRAY_KEY: _npy_text(_plain_array(value))}
+    if type(value) in (list, tuple):
+        return [encode(item, depth + 1) for item in value]
+    if type(value) is dict and all(type(key) is str for key in value):
+        return {key: encode(item, depth + 1) for key, item in value.items()}
+    raise WireError(f"a value of type {type(value).__name__}, not a number, list or array")
+
+
+def decode(data: Any, depth: int = 0) -> Any:
+    """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle."""
+    if depth > MAX_DEPTH + 1:
+        raise WireError("a value nested too deeply")
+    if isinstance(data, list):
+        return [decode(item, depth + 1) for item in data]
+    if isinstance(data, dict):
+        if set(data) == {ARRAY_KEY}:
+            return _read_npy(data[ARRAY_KEY])
+        return {str(key): decode(item, depth + 1) for key, item in data.items()}
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    raise WireError(f"unexpected {type(data).__name__} in a message")
+
+
+def dumps(message: dict[str, Any]) -> bytes:
+    """One message as one line of JSON."""
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def loads(line: bytes) -> dict[str, Any]:
+    """Parse one message line; anything that is not a JSON object is refused."""
+    message = json.loads(line)
+    if not isinstance(message, dict):
+        raise WireError("a message that is not a JSON object")
+    return message
+
+
+def _plain_array(array: np.ndarray) -> np.ndarray:
+    """A base-class, C-ordered copy with a numeric dtype (subclasses lose their methods here)."""
+    plain = np.array(array, copy=True, subok=False)
+    if plain.dtype.kind == "O":
+        try:
+            plain = plain.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise WireError("an array of Python objects, not of numbers") from exc
+    if plain.dtype.kind not in ALLOWED_KINDS:
+        raise WireError(f"an array of dtype {plain.dtype}, not of real numbers")
+    return np.ascontiguousarray(plain)
+
+
+def _npy_text(array: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _read_npy(text: Any) -> np.ndarray:
+    if not isinstance(text, str):
+        raise WireError("an array field that is not text")
+    try:
+        array = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+    except Exception as exc:  # any malformed payload is the sender's fault, never ours
+        raise WireError(f"an unreadable array ({type(exc).__name__})") from exc
+    if type(array) is not np.ndarray or array.dtype.kind not in ALLOWED_KINDS:
+        raise WireError("an array that is not of real numbers")
+    return array

@@ -159,22 +159,21 @@ def _feedback(
             if known
             else f"This looks like a known mistake: {mistakes[0]}."
         )
-    shown_hidden = False
-    for case, result in zip(cases, results, strict=True):
-        if result.status == "passed":
-            continue
-        if result.visibility == "public":
-            lines.append(
-                f"Case {result.index + 1} ({describe_call(case.call)}): {_what_happened(result)}."
-            )
-        elif not shown_hidden:
-            failing = sum(r.status != "passed" and r.visibility == "hidden" for r in results)
-            hidden = sum(r.visibility == "hidden" for r in results)
-            lines.append(
-                f"{failing} of {hidden} hidden cases did not pass; the first: "
-                f"{_what_happened(result)}."
-            )
-            shown_hidden = True
+    failing = [(c, r) for c, r in zip(cases, results, strict=True) if r.status != "passed"]
+    public = [(c, r) for c, r in failing if r.visibility == "public"]
+    hidden = [r for _, r in failing if r.visibility == "hidden"]
+    if public:
+        case, result = public[0]
+        more = f" ({len(public) - 1} more public case(s) alike)" if len(public) > 1 else ""
+        lines.append(
+            f"Case {result.index + 1}, {describe_call(case.call)}: {_what_happened(result)}{more}."
+        )
+    if hidden:
+        count = sum(r.visibility == "hidden" for r in results)
+        lines.append(
+            f"{len(hidden)} of {count} hidden cases did not pass; the first: "
+            f"{_what_happened(hidden[0])}."
+        )
     passed = sum(r.status == "passed" for r in results)
     lines.append(f"{passed} of {total} cases passed.")
     return " ".join(lines)

@@ -1,0 +1,355 @@
+"""Turn graded submissions into reports: one HTML and one Markdown page per student, and an
+HTML summary of the class.
+
+Templates are jinja2 files looked up in the course's ``templates/<assignment>/``, then
+``templates/``, then the defaults shipped in this package. Student text (answers, output, error
+messages) is untrusted: HTML is autoescaped, Markdown quotes it in fenced blocks or blockquotes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from grader.model import CheckResult, SubmissionResult
+from grader.report.svg import svg_line_chart
+
+BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
+OUTPUT_LIMIT = 2000  # characters of the student's printed output shown in a report
+TOP_MISTAKES = 5  # named mistakes listed per check in the summary
+
+STATUS_WORDS = {
+    "passed": "Passed",
+    "failed": "Failed",
+    "error": "Error",
+    "timeout": "Timed out",
+    "missing": "Missing",
+    "manual": "Manual",
+}
+STATUS_SYMBOLS = {
+    "passed": "✓",
+    "failed": "✗",
+    "error": "!",
+    "timeout": "◷",
+    "missing": "∅",
+    "manual": "✎",
+}
+SANDBOX_WORDS = {
+    "process": "a separate process with resource limits and a time limit",
+    "bwrap": "bubblewrap: a separate process with no network and a read-only system",
+}
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+def safe_filename(student: str) -> str:
+    """A file name for ``student``'s reports: letters, digits and ``-_.@`` kept, others ``_``.
+
+    The name never starts with a dot and is never empty, so it cannot name a folder above the
+    output folder (``../../evil`` → ``__.._evil``) or a hidden file.
+    """
+    name = _UNSAFE.sub("_", student)[:120]
+    if name.startswith("."):
+        name = "_" + name.lstrip(".")
+    return name or "_"
+
+
+def render_report(
+    result: SubmissionResult,
+    out_dir: Path,
+    templates_dir: Path | None = None,
+    title: str = "",
+) -> list[Path]:
+    """Write ``out_dir/<student>.html`` and ``out_dir/<student>.md``; return both paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    context = {"r": _report_view(result, title)}
+    written = []
+    for suffix, template in ((".html", "report.html.j2"), (".md", "report.md.j2")):
+        path = _inside(out_dir, safe_filename(result.student) + suffix)
+        env = _environment(suffix, _search_path(templates_dir, result.assignment))
+        path.write_text(env.get_template(template).render(context), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def render_summary(
+    results: list[SubmissionResult],
+    out_dir: Path,
+    templates_dir: Path | None = None,
+    title: str = "",
+) -> Path:
+    """Write ``out_dir/summary.html``: one row per student, per-check rates and mistakes.
+
+    Each student links to ``<student>.html`` beside it, as written by ``render_report``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    assignments = {r.assignment for r in results}
+    assignment = assignments.pop() if len(assignments) == 1 else ""
+    env = _environment(".html", _search_path(templates_dir, assignment))
+    view = _summary_view(results, title or assignment or "Assignment")
+    path = _inside(out_dir, "summary.html")
+    path.write_text(env.get_template("summary.html.j2").render(s=view), encoding="utf-8")
+    return path
+
+
+# --- what the templates see ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartView:
+    svg: Markup  # built by svg_line_chart, its text already escaped
+    caption: str
+    title: str
+    x_label: str
+    names: list[str]  # the series, in order
+    rows: list[list[str]]  # x, then each series' value there ("" past its end)
+
+
+@dataclass(frozen=True)
+class CheckView:
+    id: str
+    title: str
+    status: str
+    word: str
+    symbol: str
+    score: str  # "7.5", or "–" for a manual item not graded yet
+    max_score: str
+    feedback: str
+    manual: bool
+    answer: str | None
+    charts: list[ChartView] = field(default_factory=list)
+
+
+def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
+    checks = [_check_view(c) for c in result.checks]
+    pending = sum(c.max_score for c in result.checks if c.status == "manual" and c.score == 0)
+    score, max_score = result.score, result.max_score
+    output = result.log.output
+    sandbox = result.log.sandbox
+    return {
+        "title": title or result.assignment or "Assignment",
+        "assignment": result.assignment,
+        "student": result.student,
+        "file": Path(result.submission).name if result.submission else "",
+        "problem": result.problem,
+        "score": _points(score),
+        "max_score": _points(max_score),
+        "percent": _percent(score, max_score),
+        "pending": _points(pending) if pending else "",
+        "pending_percent": _percent(pending, max_score),
+        "all_passed": bool(checks) and all(c.status in ("passed", "manual") for c in result.checks),
+        "sandbox": sandbox,
+        "sandbox_words": SANDBOX_WORDS.get(sandbox, ""),
+        "cell_errors": [f"Cell {cell} raised {error}" for cell, error in result.log.cell_errors],
+        "load_error": result.log.load_error,
+        "output": output[:OUTPUT_LIMIT],
+        "output_cut": max(0, len(output) - OUTPUT_LIMIT),
+        "checks": checks,
+    }
+
+
+def _check_view(check: CheckResult) -> CheckView:
+    manual = check.status == "manual"
+    charts = []
+    for case in check.cases:
+        if case.plot is None:
+            continue
+        caption = (
+            "from a hidden test case"
+            if case.visibility == "hidden"
+            else f"from test case {case.index + 1}"
+        )
+        plot = case.plot
+        names = list(plot.series)
+        length = max((len(v) for v in plot.series.values()), default=0)
+        rows = [[str(i + 1)] + [_number(plot.series[n], i) for n in names] for i in range(length)]
+        svg = Markup(svg_line_chart(plot))
+        charts.append(ChartView(svg, caption, plot.title, plot.x_label, names, rows))
+    return CheckView(
+        id=check.id,
+        title=check.title,
+        status=check.status,
+        word=STATUS_WORDS.get(check.status, check.status),
+        symbol=STATUS_SYMBOLS.get(check.status, "?"),
+        score="–" if manual and check.score == 0 else _points(check.score),
+        max_score=_points(check.max_score),
+        feedback=check.feedback,
+        manual=manual,
+        answer=check.answer,
+        charts=charts,
+    )
+
+
+def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]:
+    check_ids: list[str] = []
+    titles: dict[str, str] = {}
+    for result in results:
+        for check in result.checks:
+            if check.id not in titles:
+                check_ids.append(check.id)
+                titles[check.id] = check.title
+    ordered = sorted(results, key=lambda r: (r.student.lower(), r.student))
+
+    rows = []
+    for result in ordered:
+        by_id = {c.id: c for c in result.checks}
+        notes = []
+        if result.problem:
+            notes.append("could not be read")
+        if result.log.load_error:
+            notes.append("did not load")
+        if result.log.cell_errors:
+            count = len(result.log.cell_errors)
+            notes.append(f"{count} cell error{'s' if count > 1 else ''}")
+        cells = []
+        for check_id in check_ids:
+            check = by_id.get(check_id)
+            cells.append(_check_view(check) if check else None)
+        rows.append(
+            {
+                "student": result.student,
+                "link": safe_filename(result.student) + ".html",
+                "score": _points(result.score),
+                "max_score": _points(result.max_score),
+                "percent": _percent(result.score, result.max_score),
+                "cells": cells,
+                "notes": ", ".join(notes),
+            }
+        )
+
+    columns = []
+    for check_id in check_ids:
+        checks = [c for r in results for c in r.checks if c.id == check_id]
+        manual = all(c.status == "manual" for c in checks)
+        passed = sum(c.status == "passed" for c in checks)
+        answered = sum(c.answer is not None and c.answer.strip() != "" for c in checks)
+        mistakes: Counter[str] = Counter()
+        for check in checks:  # each student counts once per mistake
+            mistakes.update({case.mistake for case in check.cases if case.mistake})
+        columns.append(
+            {
+                "id": check_id,
+                "id_breakable": Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(check_id)))),
+                "title": titles[check_id],
+                "manual": manual,
+                "count": len(checks),
+                "passed": passed,
+                "answered": answered,
+                "pass_rate": _percent(passed, len(checks)),
+                "mean": _points(statistics.fmean(c.score for c in checks)) if checks else "–",
+                "max_score": _points(max(c.max_score for c in checks)) if checks else "–",
+                "mistakes": sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISTAKES],
+                "more_mistakes": max(0, len(mistakes) - TOP_MISTAKES),
+            }
+        )
+
+    totals = [r.score for r in results]
+    return {
+        "title": title,
+        "count": len(results),
+        "mean": _points(statistics.fmean(totals)) if totals else "–",
+        "median": _points(statistics.median(totals)) if totals else "–",
+        "max_score": _points(max((r.max_score for r in results), default=0.0)),
+        "rows": rows,
+        "columns": columns,
+        "statuses": [
+            {"status": s, "word": STATUS_WORDS[s], "symbol": STATUS_SYMBOLS[s]}
+            for s in STATUS_WORDS
+        ],
+    }
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _points(value: float) -> str:
+    """10.0 → "10", 7.5 → "7.5", 6.666 → "6.67"."""
+    return f"{round(value, 2):g}"
+
+
+def _number(values: list[float], i: int) -> str:
+    return f"{values[i]:.4g}" if i < len(values) else ""
+
+
+def _percent(part: float, whole: float) -> float:
+    """A percentage with one decimal, usable as a CSS width and printed as 64 or 64.5."""
+    return float(f"{100.0 * part / whole:.1f}") if whole > 0 else 0.0
+
+
+def _inside(out_dir: Path, name: str) -> Path:
+    """``out_dir / name``, refusing anything that would land elsewhere."""
+    path = (out_dir / name).resolve()
+    if path.parent != out_dir.resolve():
+        raise ValueError(f"refusing to write {name!r} outside {out_dir}")
+    return path
+
+
+def _search_path(templates_dir: Path | None, assignment: str) -> tuple[Path, ...]:
+    """Folders to look for a template in, most specific first; the built-ins come last."""
+    folders = []
+    if templates_dir is not None:
+        templates_dir = Path(templates_dir)
+        if assignment and safe_filename(assignment) == assignment:
+            folders.append(templates_dir / assignment)
+        folders.append(templates_dir)
+    folders.append(BUILTIN_TEMPLATES)
+    return tuple(folders)
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(kind: str, search_path: tuple[Path, ...]) -> jinja2.Environment:
+    html = kind == ".html"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["code_spans"] = _code_spans
+    env.filters["fenced"] = _fenced
+    env.filters["blockquote"] = _blockquote
+    env.filters["cell"] = _table_cell
+    env.filters["text_bar"] = _text_bar
+    env.filters["pct"] = lambda value: f"{value:g}%"
+    return env
+
+
+def _code_spans(text: str) -> Markup:
+    """HTML: the text escaped, then its `backticked` parts set as <code>."""
+    escaped = str(escape(text))
+    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped))
+
+
+def _fenced(text: str, info: str = "text") -> str:
+    """Markdown: ``text`` in a fenced code block no backtick run inside it can close."""
+    runs = [len(m) for m in re.findall(r"`+", text)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    body = text if text.endswith("\n") else text + "\n"
+    return f"{fence}{info}\n{body}{fence}"
+
+
+def _blockquote(text: str) -> str:
+    """Markdown: every line of ``text`` inside a blockquote, so it cannot leave it."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines() or [""])
+
+
+def _table_cell(text: Any) -> str:
+    """Markdown: text that stays inside one table cell."""
+    return re.sub(r"\s+", " ", str(text)).replace("|", "\\|").strip()
+
+
+def _text_bar(percent: float, width: int = 20) -> str:
+    filled = round(width * min(max(percent, 0.0), 100.0) / 100)
+    return "█" * filled + "░" * (width - filled)

@@ -1,0 +1,409 @@
+"""The report stage: a graded submission becomes a student's HTML and Markdown report, a class
+becomes a summary page, and a Plot becomes an inline SVG chart."""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from grader.model import CaseResult, CheckResult, Plot, RunLog, SubmissionResult
+from grader.report.render import render_report, render_summary, safe_filename
+from grader.report.svg import svg_line_chart
+
+REPO = Path(__file__).resolve().parents[1]
+SVG = "{http://www.w3.org/2000/svg}"
+
+VARIANCE_PLOT = Plot(
+    title="Pre-activation variance through 4 relu layers",
+    x_label="layer",
+    y_label="Var(z_l)",
+    series={"your weights": [1.0, 0.5, 0.25, 0.125], "He initialization (reference)": [2.0] * 4},
+    log_y=True,
+)
+
+
+def case(index, status="passed", visibility="public", message="ok", mistake=None, plot=None):
+    return CaseResult(index, visibility, status, message, mistake, plot)
+
+
+def graded(student="alice", **changes) -> SubmissionResult:
+    """A typical result: one pass, one partial fail with a named mistake and a plot, one
+    missing function, one manual item with a written answer."""
+    checks = (
+        CheckResult(
+            "1a.hessian", "passed", 10.0, 10.0, "`hessian` looks good.", "Hessian", (case(0),)
+        ),
+        CheckResult(
+            "2a.he_init",
+            "failed",
+            7.5,
+            15.0,
+            "This looks like a known mistake, LeCun's 1/n: use 2/n_in.",
+            "He initialization",
+            (
+                case(0),
+                case(1, "failed", "public", "variance 0.5× expected", "LeCun's 1/n"),
+                case(2, "failed", "hidden", "the variance shrinks", plot=VARIANCE_PLOT),
+            ),
+        ),
+        CheckResult(
+            "2b.tanh_init",
+            "missing",
+            0.0,
+            10.0,
+            "No function `tanh_init` was found.",
+            "Initialization for tanh",
+            (case(0, "missing", message="not defined"),),
+        ),
+        CheckResult(
+            "2a.proof",
+            "manual",
+            0.0,
+            10.0,
+            "Graded by hand by an instructor.",
+            "Induction proof",
+            answer="Var(z_l) = n Var(w) E[a²] = Var(z_{l-1}) by induction.",
+        ),
+    )
+    values = dict(
+        student=student,
+        submission=f"/somewhere/{student}.ipynb",
+        checks=checks,
+        assignment="sheet3",
+        log=RunLog(sandbox="process"),
+    )
+    values.update(changes)
+    return SubmissionResult(**values)
+
+
+def with_check(result: SubmissionResult, check_id: str, **changes) -> SubmissionResult:
+    checks = tuple(
+        CheckResult(**{**c.__dict__, **changes}) if c.id == check_id else c for c in result.checks
+    )
+    return SubmissionResult(**{**result.__dict__, "checks": checks})
+
+
+# --- the student's report ----------------------------------------------------------------------
+
+
+def test_report_writes_html_and_markdown_named_after_the_student(tmp_path):
+    paths = render_report(graded(), tmp_path, title="Exercise Sheet 3")
+
+    assert paths == [tmp_path / "alice.html", tmp_path / "alice.md"]
+    html = paths[0].read_text(encoding="utf-8")
+    assert "Exercise Sheet 3" in html and "alice" in html
+    assert "17.5" in html and "45" in html  # total score and maximum
+    assert "alice.ipynb" in html and "/somewhere" not in html  # the file, not the grader's path
+    assert "process" in html  # the sandbox layer that ran it
+    assert "<script" not in html  # no JavaScript needed
+
+
+def test_report_lists_every_check_with_its_score_and_a_spelled_out_status(tmp_path):
+    html = render_report(graded(), tmp_path)[0].read_text(encoding="utf-8")
+    table = html.split("Checks at a glance")[1].split("Check by check")[0]
+
+    rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]
+    text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+    assert text == [
+        "1a.hessian Hessian ✓ Passed 10 / 10",
+        "2a.he_init He initialization ✗ Failed 7.5 / 15",
+        "2b.tanh_init Initialization for tanh ∅ Missing 0 / 10",
+        "2a.proof Induction proof ✎ Manual – / 10",  # not graded yet, not "0"
+    ]
+
+
+def test_each_check_has_a_section_with_its_feedback(tmp_path):
+    html = render_report(graded(), tmp_path)[0].read_text(encoding="utf-8")
+
+    for check in graded().checks:
+        assert f'id="check-{check.id}"' in html
+    assert "LeCun&#39;s 1/n: use 2/n_in." in html
+    assert "No function <code>tanh_init</code> was found." in html  # `code` spans set as code
+
+
+def test_a_manual_item_quotes_the_written_answer_for_the_instructor(tmp_path):
+    html = render_report(graded(), tmp_path)[0].read_text(encoding="utf-8")
+    proof = html.split('id="check-2a.proof"')[1]
+
+    assert "awaiting an instructor's grade" in proof
+    assert '<pre class="answer">Var(z_l) = n Var(w) E[a²] = Var(z_{l-1}) by induction.</pre>' in (
+        proof
+    )
+
+
+def test_a_manual_item_without_an_answer_says_so(tmp_path):
+    result = with_check(graded(), "2a.proof", answer=None)
+    html, md = (p.read_text(encoding="utf-8") for p in render_report(result, tmp_path))
+
+    assert "No written answer found" in html
+    assert "No written answer found" in md
+
+
+def test_a_script_in_the_students_answer_is_escaped_in_html(tmp_path):
+    attack = "</pre><script>alert(1)</script>"
+    result = with_check(graded(), "2a.proof", answer=attack)
+    result = with_check(result, "2b.tanh_init", feedback="raised ValueError: <img src=x>")
+    result = SubmissionResult(
+        **{**result.__dict__, "student": "<b>mallory</b>", "log": RunLog(output="<script>x")}
+    )
+    html = render_report(result, tmp_path)[0].read_text(encoding="utf-8")
+
+    assert "<script" not in html
+    assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img" not in html and "&lt;img src=x&gt;" in html
+    assert "<b>mallory" not in html and "&lt;b&gt;mallory&lt;/b&gt;" in html
+
+
+def test_markdown_keeps_student_text_quoted(tmp_path):
+    # A fence inside the answer cannot close the block the report puts it in.
+    answer = "proof:\n```\n# Not a heading of the report\n```\nqed"
+    result = with_check(graded(), "2a.proof", answer=answer)
+    result = with_check(result, "2b.tanh_init", feedback="line one\n# line two")
+    md = render_report(result, tmp_path)[1].read_text(encoding="utf-8")
+
+    assert "````text\n" + answer + "\n````" in md  # a longer fence than any inside
+    assert "> line one\n> # line two" in md  # a blockquote, line by line
+
+
+def test_markdown_has_the_same_facts_as_the_html(tmp_path):
+    md = render_report(graded(), tmp_path, title="Sheet 3")[1].read_text(encoding="utf-8")
+
+    assert md.startswith("# Sheet 3: feedback for alice\n")
+    assert "**Score: 17.5 of 45 points (38.9%)**" in md
+    assert "| `2a.he_init` | He initialization | ✗ Failed | 7.5 / 15 |" in md
+    # The chart's numbers, as a table Markdown viewers can show.
+    assert "| 4 | 0.125 | 2 |" in md
+
+
+def test_a_plot_is_drawn_inline_under_its_check(tmp_path):
+    html = render_report(graded(), tmp_path)[0].read_text(encoding="utf-8")
+    he_init = html.split('id="check-2a.he_init"')[1].split("<section")[0]
+
+    assert he_init.count("<svg") == 1
+    assert "Pre-activation variance through 4 relu layers" in he_init
+    assert "From a hidden test case." in he_init  # nothing more about the hidden case
+    assert html.count("<svg") == 1
+
+
+def test_an_unreadable_submission_is_explained_first(tmp_path):
+    result = graded(problem="alice.ipynb is not a readable Jupyter notebook (bad JSON)")
+    html = render_report(result, tmp_path)[0].read_text(encoding="utf-8")
+
+    assert "We could not read your submission" in html
+    assert html.index("not a readable Jupyter notebook") < html.index("Checks at a glance")
+
+
+def test_cell_errors_are_listed_and_output_is_collapsed_and_capped(tmp_path):
+    log = RunLog(
+        cell_errors=((3, "SyntaxError: invalid syntax (line 2)"), (5, "NameError: name 'np'")),
+        output="x" * 5000,
+        sandbox="process",
+    )
+    html, md = (p.read_text(encoding="utf-8") for p in render_report(graded(log=log), tmp_path))
+
+    assert "Cell 3 raised SyntaxError: invalid syntax (line 2)" in html
+    assert "Cell 5 raised NameError: name &#39;np&#39;" in html
+    details = html.split("<details>")[1].split("</details>")[0]
+    assert "x" * 2000 in details and "x" * 2001 not in details
+    assert "3000 more characters" in details
+    assert "Cell 3 raised SyntaxError" in md
+
+
+def test_a_student_id_cannot_escape_the_output_folder(tmp_path):
+    out = tmp_path / "reports"
+    paths = render_report(graded(student="../../evil"), out)
+
+    assert [p.name for p in paths] == ["__.._evil.html", "__.._evil.md"]
+    assert all(p.parent == out for p in paths)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "__.._evil.html",
+        "__.._evil.md",
+        "reports",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("student", "name"),
+    [
+        ("alice", "alice"),
+        ("a.b-c_d@uni.edu", "a.b-c_d@uni.edu"),
+        ("Jo Müller/1", "Jo_M_ller_1"),
+        ("..", "_"),
+        ("", "_"),
+        ("/etc/passwd", "_etc_passwd"),
+    ],
+)
+def test_safe_filename(student, name):
+    assert safe_filename(student) == name
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def test_the_course_templates_render_like_the_built_in_ones(tmp_path):
+    course = render_report(graded(), tmp_path / "a", templates_dir=REPO / "templates")
+    builtin = render_report(graded(), tmp_path / "b", templates_dir=None)
+
+    assert [p.read_text(encoding="utf-8") for p in course] == [
+        p.read_text(encoding="utf-8") for p in builtin
+    ]
+
+
+def test_an_assignments_own_template_wins_and_others_fall_back(tmp_path):
+    templates = tmp_path / "templates"
+    (templates / "sheet3").mkdir(parents=True)
+    (templates / "sheet3" / "report.html.j2").write_text("sheet3 page for {{ r.student }}")
+    (templates / "report.md.j2").write_text("course page for {{ r.student }}")
+
+    html, md = render_report(graded(), tmp_path / "out", templates_dir=templates)
+    assert html.read_text() == "sheet3 page for alice"
+    assert md.read_text() == "course page for alice"
+
+    other = render_report(graded(assignment="sheet4"), tmp_path / "o", templates_dir=templates)
+    assert "<!DOCTYPE html>" in other[0].read_text()  # no course copy: the built-in one
+
+
+def test_a_template_using_an_unknown_name_fails_loudly(tmp_path):
+    (tmp_path / "report.html.j2").write_text("{{ r.no_such_thing }}")
+    with pytest.raises(Exception, match="no_such_thing"):
+        render_report(graded(), tmp_path / "out", templates_dir=tmp_path)
+
+
+# --- the class summary ---------------------------------------------------------------------------
+
+
+def class_results() -> list[SubmissionResult]:
+    mistake = "LeCun's 1/n"
+    bob = with_check(
+        graded("bob"),
+        "2a.he_init",
+        cases=(
+            case(0, "failed", mistake=mistake),
+            case(1, "failed", mistake=mistake),  # one student, counted once
+            case(2, "failed", "hidden", mistake="fan-out"),
+        ),
+    )
+    carol = with_check(graded("carol"), "2a.he_init", status="passed", score=15.0, cases=())
+    return [graded("alice"), bob, carol]
+
+
+def test_summary_has_one_row_per_student_with_colour_and_status(tmp_path):
+    path = render_summary(class_results(), tmp_path, title="Sheet 3")
+    html = path.read_text(encoding="utf-8")
+
+    assert path == tmp_path / "summary.html"
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    assert [re.search(r'href="([^"]+)"', r).group(1) for r in rows] == [
+        "alice.html",
+        "bob.html",
+        "carol.html",
+    ]
+    carol = rows[2]
+    assert '<td class="s-passed" title="2a.he_init: Passed">✓ 15</td>' in carol
+    assert '<td class="s-missing" title="2b.tanh_init: Missing">∅ 0</td>' in carol
+    assert "<strong>25</strong>" in carol  # carol's total
+
+
+def cells(row: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+
+
+def test_summary_gives_pass_rates_and_means_per_check(tmp_path):
+    html = render_summary(class_results(), tmp_path).read_text(encoding="utf-8")
+    footer = html.split("<tfoot>")[1].split("</tfoot>")[0]
+    passed, mean = re.findall(r"<tr>(.*?)</tr>", footer, flags=re.S)
+
+    # columns: total, 1a.hessian, 2a.he_init, 2b.tanh_init, 2a.proof, notes
+    assert cells(passed) == ["", "100%", "33.3%", "0%", "3 answered", ""]
+    assert cells(mean) == ["20", "10", "10", "0", "0", ""]  # totals 17.5, 17.5 and 25
+
+
+def test_summary_counts_each_students_mistake_once(tmp_path):
+    html = render_summary(class_results(), tmp_path).read_text(encoding="utf-8")
+    mistakes = html.split("Most frequent mistakes")[1]
+    rows = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in re.findall(r"<tr>(.*?)</tr>", mistakes, flags=re.S)[1:]
+    ]
+
+    # alice and bob both made LeCun's mistake (bob in two cases); only bob the fan-out one.
+    assert rows == [
+        "2a.he_init He initialization LeCun&#39;s 1/n 2 of 3",
+        "fan-out 1 of 3",
+    ]
+
+
+def test_summary_of_nobody(tmp_path):
+    html = render_summary([], tmp_path, title="Sheet 3").read_text(encoding="utf-8")
+    assert "No submissions were graded." in html
+
+
+# --- the chart -----------------------------------------------------------------------------------
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def coordinates(root: ET.Element) -> list[float]:
+    numbers = []
+    for line in root.iter(f"{SVG}polyline"):
+        numbers += [float(v) for v in re.split(r"[ ,]", line.get("points", "")) if v]
+    return numbers
+
+
+def test_chart_is_svg_with_one_polyline_per_series_and_a_legend():
+    root = parse(svg_line_chart(VARIANCE_PLOT))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+
+    assert root.tag == f"{SVG}svg"
+    lines = root.findall(f"{SVG}polyline")
+    assert len(lines) == 2
+    assert [len(line.get("points").split()) for line in lines] == [4, 4]
+    assert "Pre-activation variance through 4 relu layers" in texts
+    assert "your weights" in texts and "He initialization (reference)" in texts
+    assert "layer" in texts and "Var(z_l) (log scale)" in texts
+    assert {"1", "2", "3", "4"} <= set(texts)  # the layers on the x axis
+
+
+def test_chart_log_scale_leaves_out_zero_and_says_so():
+    plot = Plot("collapse", "layer", "variance", {"yours": [1.0, 0.01, 0.0, -1.0]}, log_y=True)
+    root = parse(svg_line_chart(plot))
+
+    (line,) = root.findall(f"{SVG}polyline")
+    assert len(line.get("points").split()) == 2  # the zero and the negative value cannot be drawn
+    assert all(math.isfinite(v) for v in coordinates(root))
+    assert any("2 values ≤ 0 or not finite, not shown" in (t.text or "") for t in root.iter())
+
+
+def test_chart_log_scale_ticks_are_powers_of_ten():
+    plot = Plot("t", "x", "y", {"a": [1e-4, 1e-2, 1.0]}, log_y=True)
+    texts = [t.text for t in parse(svg_line_chart(plot)).iter(f"{SVG}text")]
+    assert {"0.0001", "0.001", "0.01", "0.1", "1"} <= set(texts)
+
+
+def test_chart_escapes_its_text_and_is_deterministic():
+    plot = Plot('<b>"A & B"</b>', "x < 1", "y", {"<script>": [1.0, float("nan"), 3.0]})
+    svg = svg_line_chart(plot)
+    root = parse(svg)
+
+    assert "<script>" not in svg and "<b>" not in svg
+    assert root.find(f"{SVG}title").text == '<b>"A & B"</b>'
+    assert svg == svg_line_chart(plot)
+    assert all(math.isfinite(v) for v in coordinates(root))
+
+
+@pytest.mark.parametrize(
+    "series",
+    [{}, {"empty": []}, {"one": [5.0]}, {"flat": [2.0, 2.0, 2.0]}, {"zeros": [0.0, 0.0]}],
+)
+def test_chart_copes_with_degenerate_series(series):
+    for log_y in (False, True):
+        root = parse(svg_line_chart(Plot("t", "x", "y", series, log_y=log_y)))
+        assert len(root.findall(f"{SVG}polyline")) == len(series)
+        assert all(math.isfinite(v) for v in coordinates(root))

@@ -10,6 +10,7 @@ from grader import __version__
 from grader.assign import MasterError
 from grader.assignment import RubricError
 from grader.load.discover import UsageError
+from grader.run.sandbox import SandboxError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="self-check a submission on the public cases")
     check.add_argument("submission", type=Path, help="notebook, module, folder or zip")
     check.add_argument("--bundle", type=Path, help="the assignment's .public.json file")
-    check.add_argument("--sandbox", default="auto", choices=("auto", "process"))
+    check.add_argument(
+        "--sandbox",
+        default="auto",
+        choices=("auto", "bwrap", "process"),
+        help="isolation layer (default: bwrap where it works, else process)",
+    )
     common(check)
 
     grade = commands.add_parser("grade", help="grade submissions in a batch")
@@ -45,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the hidden cases (default: recorded "
         "in OUT/grading.json, or drawn at random and recorded there)",
     )
-    grade.add_argument("--sandbox", default="auto", choices=("auto", "process"))
+    grade.add_argument(
+        "--sandbox",
+        default="auto",
+        choices=("auto", "bwrap", "process"),
+        help="isolation layer (default: bwrap where it works, else process)",
+    )
     common(grade)
 
     release = commands.add_parser("release", help="write the student notebook and public bundle")
@@ -82,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         from grader.commands import release
 
         return release.main(assignment=args.name, out=args.out, course=args.course)
-    except (UsageError, RubricError, MasterError) as exc:
+    except (UsageError, RubricError, MasterError, SandboxError) as exc:
         sys.stderr.write(f"grader: error: {exc}\n")
         return 2
 

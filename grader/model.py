@@ -31,6 +31,7 @@ class Submission:
     answers: dict[str, str] = field(default_factory=dict)  # manual item id -> written answer
     problem: str | None = None  # why it could not be read; then it is graded 0 with this message
     content_hash: str = ""
+    kind: str = "module"  # "notebook" runs as __main__, like Jupyter; "module" as a module
 
 
 # --- run ------------------------------------------------------------------------------------

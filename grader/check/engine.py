@@ -144,8 +144,11 @@ def _feedback(
             f"module, with exactly this name."
         )
         if log.cell_errors:
-            cell, error = log.cell_errors[0]
-            text += f" Cell {cell} raised {error}, which may be why."
+            cells = ", ".join(str(cell) for cell, _ in log.cell_errors)
+            text += (
+                f" Note that code cell(s) {cells} raised an error: if {name} is defined "
+                "there, that is why it is missing."
+            )
         if log.load_error:
             text += f" Your code could not be loaded: {log.load_error}."
         return text
@@ -180,6 +183,8 @@ def _feedback(
 
 
 def _what_happened(result: CaseResult) -> str:
+    if result.status == "error" and result.message.startswith("raised NotImplementedError"):
+        return "it is not implemented yet (it still raises NotImplementedError)"
     return result.message.rstrip(".")
 
 

@@ -12,7 +12,7 @@ from grader.bundle import bundle_name, cached_bundle, read_bundle
 from grader.grading import grade_submission
 from grader.load.discover import UsageError, read_submission
 from grader.model import SubmissionResult
-from grader.run.sandbox import choose_sandbox
+from grader.run.sandbox import choose_sandbox, fallback_warning
 
 STYLES = {
     "passed": "green",
@@ -39,7 +39,11 @@ def main(
     if not submission.exists():
         raise UsageError(f"{submission}: no such file or folder")
     plan = read_bundle(find_bundle(submission, assignment, bundle, course))
-    result = grade_submission(read_submission(submission), plan, sandbox=choose_sandbox(sandbox))
+    layer = choose_sandbox(sandbox)
+    warning = fallback_warning(sandbox, layer)
+    if warning:
+        Console(stderr=True).print(f"[yellow]{warning}[/yellow]", highlight=False)
+    result = grade_submission(read_submission(submission), plan, sandbox=layer)
     show(result, plan.title, console)
     automatic = [c for c in result.checks if c.status != "manual"]
     return 0 if automatic and all(c.status == "passed" for c in automatic) else 1

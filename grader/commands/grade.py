@@ -24,7 +24,7 @@ from grader.grading import Plan, grade_submission, grading_plan
 from grader.load.discover import discover
 from grader.model import Submission, SubmissionResult
 from grader.report.render import render_report, render_summary
-from grader.run.sandbox import Sandbox, choose_sandbox
+from grader.run.sandbox import Sandbox, choose_sandbox, fallback_warning
 
 
 def main(
@@ -44,9 +44,12 @@ def main(
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, assignment, seed)
     layer = choose_sandbox(sandbox)
+    warning = fallback_warning(sandbox, layer)
+    if warning:
+        console.print(f"[yellow]{warning}[/yellow]")
     console.print(
         f"Grading {len(submissions)} submission(s) of {spec.name} "
-        f"(sandbox: {layer.name}, hidden seed {hidden_seed}) into {out}"
+        f"(sandbox: {layer.describe()}, hidden seed {hidden_seed}) into {out}"
     )
     plan = grading_plan(spec, hidden_seed)
     results = []

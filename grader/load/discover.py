@@ -10,6 +10,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from grader.load.notebook import NotebookError, read_module, read_notebook
@@ -63,7 +64,7 @@ def from_bytes(student: str, path: Path, name: str, data: bytes) -> Submission:
     try:
         if suffix == ".ipynb":
             cells, answers = read_notebook(data, str(path))
-            return Submission(student, path, cells, answers, content_hash=digest)
+            return Submission(student, path, cells, answers, content_hash=digest, kind="notebook")
         if suffix == ".py":
             return Submission(student, path, read_module(data, str(path)), content_hash=digest)
     except NotebookError as exc:
@@ -98,15 +99,7 @@ def _from_folder(folder: Path) -> Submission:
                 f"(found {what}); remove the others and resubmit"
             ),
         )
-    submission = read_submission(notebooks[0])
-    return Submission(
-        folder.name,
-        folder,
-        submission.cells,
-        submission.answers,
-        submission.problem,
-        submission.content_hash,
-    )
+    return replace(read_submission(notebooks[0]), student=folder.name, path=folder)
 
 
 def _from_zip_bytes(student: str, path: Path, data: bytes) -> Submission:

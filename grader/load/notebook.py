@@ -13,7 +13,9 @@ import nbformat
 
 from grader.model import Cell
 
-ANSWER_MARKER = re.compile(r"<!--\s*answer:\s*([\w.\-]+)\s*-->")
+ANSWER_MARKER = re.compile(r"\A\s*<!--\s*answer:\s*([\w.\-]+)\s*-->")
+COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+PLACEHOLDERS = ("_write your answer here._", "write your answer here", "your answer here")
 ANSWER_TAG = "answer:"
 KEPT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body is Python: run it
 LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]")
@@ -35,14 +37,16 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
             "open it in Jupyter, save it again and resubmit"
         ) from exc
     cells, answers = [], {}
-    for number, cell in enumerate(notebook.cells, start=1):
+    code_cells = 0
+    for cell in notebook.cells:
         source = cell.get("source", "")
         if cell.get("cell_type") == "code":
-            cells.append(Cell(number, python_source(source)))
+            code_cells += 1
+            cells.append(Cell(code_cells, python_source(source)))
         elif cell.get("cell_type") == "markdown":
             answer_id = _answer_id(cell)
-            if answer_id:
-                text = ANSWER_MARKER.sub("", source).strip()
+            text = _answer_text(source)
+            if answer_id and text:
                 answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
     return tuple(cells), answers
 
@@ -56,7 +60,13 @@ def read_module(data: bytes, name: str) -> tuple[Cell, ...]:
 
 
 def python_source(source: str) -> str:
-    """Cell source with IPython-only lines replaced by ``pass`` (line numbers are kept)."""
+    """Cell source with IPython-only lines replaced by ``pass`` (line numbers are kept).
+    Source that is valid Python is left exactly as it is."""
+    try:
+        compile(source, "<cell>", "exec")
+        return source
+    except (SyntaxError, ValueError):
+        pass
     lines = source.split("\n")
     first = lines[0].strip() if lines else ""
     if first.startswith("%%"):
@@ -67,6 +77,12 @@ def python_source(source: str) -> str:
     return "\n".join(
         f"{match.group(1)}pass" if (match := LINE_MAGIC.match(line)) else line for line in lines
     )
+
+
+def _answer_text(source: str) -> str:
+    """The written answer: without HTML comments (markers) and without the placeholder."""
+    text = COMMENT.sub("", source).strip()
+    return "" if text.strip("*_ \n").lower() in PLACEHOLDERS else text
 
 
 def _answer_id(cell: dict) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from grader.model import Call, Outcome, Rng, RunLog, Submission
 from grader.run import wire
 from grader.run.sandbox import Sandbox, choose_sandbox
 
-CHILD = Path(__file__).with_name("child.py")
+HERE = Path(__file__).parent
 MAX_MESSAGE = 256 * 1024 * 1024
 OUTPUT_CAP = 20_000
 
@@ -37,13 +38,18 @@ class Limits:
     file_bytes: int = 16 * 1024**2
     open_files: int = 256
 
-    def for_child(self) -> dict[str, int]:
-        return {
+    processes: int = 64  # enforced only when the child runs as its own user
+
+    def for_child(self, with_processes: bool = False) -> dict[str, int]:
+        limits = {
             "cpu_seconds": self.cpu_seconds,
             "memory_bytes": self.memory_bytes,
             "file_bytes": self.file_bytes,
             "open_files": self.open_files,
         }
+        if with_processes:
+            limits["processes"] = self.processes
+        return limits
 
 
 @dataclass
@@ -52,6 +58,7 @@ class _Attempt:
 
     process: subprocess.Popen[bytes]
     reader: int
+    sandbox: Sandbox
     buffer: bytes = b""
     messages: list[dict[str, Any]] = field(default_factory=list)
     eof: bool = False
@@ -74,12 +81,17 @@ def run_submission(
     deadline = time.monotonic() + limits.submission_timeout
 
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        workdir = Path(scratch, "work")
-        workdir.mkdir()
         output_path = Path(scratch, "output.txt")
+        code_dir = _prepare(Path(scratch), sandbox)
         while pending:
             attempt = _start(
-                submission, [(i, calls[i]) for i in pending], limits, sandbox, workdir, output_path
+                submission,
+                [(i, calls[i]) for i in pending],
+                limits,
+                sandbox,
+                Path(scratch),
+                code_dir,
+                output_path,
             )
             try:
                 loaded = _read_until(attempt, "loaded", min(limits.load_timeout, _left(deadline)))
@@ -110,9 +122,24 @@ def run_submission(
                 break
 
     log = RunLog(
-        cell_errors=cell_errors, output=output, load_error=load_error, sandbox=sandbox.name
+        cell_errors=cell_errors, output=output, load_error=load_error, sandbox=sandbox.describe()
     )
     return log, [outcomes[i] for i in range(len(calls))]
+
+
+def _prepare(scratch: Path, sandbox: Sandbox) -> Path:
+    """A copy of the child's two files (all the grader code it sees), and its private folder."""
+    code_dir = scratch / "code"
+    code_dir.mkdir()
+    for name in ("child.py", "wire.py"):
+        shutil.copy(HERE / name, code_dir / name)
+    workdir = scratch / "work"
+    workdir.mkdir()
+    if sandbox.uid is not None and os.geteuid() == 0:
+        os.chown(workdir, sandbox.uid, sandbox.uid)  # the child's own user may write here
+        scratch.chmod(0o711)  # it may pass through, not list
+        code_dir.chmod(0o755)
+    return code_dir
 
 
 def _start(
@@ -120,24 +147,27 @@ def _start(
     calls: list[tuple[int, Call]],
     limits: Limits,
     sandbox: Sandbox,
-    workdir: Path,
+    scratch: Path,
+    code_dir: Path,
     output_path: Path,
 ) -> _Attempt:
+    workdir = sandbox.workdir(scratch)
     job = {
         "cells": [[cell.index, cell.source] for cell in submission.cells],
-        "module_name": "__main__" if submission.path.suffix == ".ipynb" else "submission",
+        "module_name": "__main__" if submission.kind == "notebook" else "submission",
         "calls": [_encode_call(i, call) for i, call in calls],
-        "limits": limits.for_child(),
+        "limits": limits.for_child(with_processes=sandbox.uid is not None),
+        **sandbox.child_options(),
     }
     reader, writer = os.pipe()
-    argv = [sys.executable, "-E", "-s", str(CHILD), str(writer)]
+    argv = [sys.executable, "-E", "-s", str(code_dir / "child.py"), str(writer)]
     with open(output_path, "ab") as output:
         process = subprocess.Popen(
-            sandbox.wrap(argv, workdir=workdir, child_dir=CHILD.parent, result_fd=writer),
+            sandbox.command(argv, code_dir),
             stdin=subprocess.PIPE,
             stdout=output,
             stderr=subprocess.STDOUT,
-            cwd=workdir,
+            cwd=scratch / "work",
             env=sandbox.environment(workdir),
             pass_fds=(writer,),
             start_new_session=True,  # its own session and process group, killed as one
@@ -149,7 +179,7 @@ def _start(
         process.stdin.close()
     except BrokenPipeError:
         pass
-    return _Attempt(process=process, reader=reader)
+    return _Attempt(process=process, reader=reader, sandbox=sandbox)
 
 
 def _encode_call(i: int, call: Call) -> dict[str, Any]:
@@ -244,6 +274,7 @@ def _stop(attempt: _Attempt) -> None:
         attempt.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
+    attempt.sandbox.reap()  # anything that left the group (a setsid daemon) goes too
     os.close(attempt.reader)
 
 

@@ -8,6 +8,7 @@ data to the result file descriptor named on its command line. It knows no expect
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -28,6 +29,8 @@ def main() -> None:
     result_fd = int(sys.argv[1])
     job = json.loads(sys.stdin.buffer.read())
     sys.stdin.close()
+    if job.get("uid") is not None and os.getuid() == 0:
+        _become(int(job["uid"]), keep_read=bool(job.get("keep_read")))
     _limit_resources(job.get("limits", {}))
     send = _sender(result_fd)
 
@@ -52,10 +55,48 @@ def _limit_resources(limits: dict[str, int]) -> None:
         "memory_bytes": resource.RLIMIT_AS,
         "file_bytes": resource.RLIMIT_FSIZE,
         "open_files": resource.RLIMIT_NOFILE,
+        "processes": resource.RLIMIT_NPROC,
     }
     for name, which in names.items():
         if name in limits:
             resource.setrlimit(which, (limits[name], limits[name]))
+
+
+def _become(uid: int, keep_read: bool) -> None:
+    """Drop root for the sandbox's own user. With ``keep_read``, keep only the capability to
+    read files (CAP_DAC_READ_SEARCH), for a Python installed where that user cannot read."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if keep_read:
+        libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if keep_read:
+        header = _CapHeader(CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)()
+        data[0].effective = data[0].permitted = 1 << CAP_DAC_READ_SEARCH
+        if libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
+        libc.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise SystemExit("could not drop privileges")
+
+
+PR_SET_KEEPCAPS = 8
+CAPABILITY_VERSION_3 = 0x20080522
+CAP_DAC_READ_SEARCH = 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 def _sender(fd: int):
@@ -152,10 +193,11 @@ def _describe(exc: BaseException) -> str:
     elif isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith("<cell"):
         where = f" ({exc.filename[1:-1]}, line {exc.lineno})"
     try:
-        text = str(exc)
+        text = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     except BaseException:
         text = "(its message could not be read)"
-    return f"{type(exc).__name__}: {text}"[:MAX_ERROR] + where
+    name = type(exc).__name__
+    return (f"{name}: {text}" if text else name)[:MAX_ERROR] + where
 
 
 def _since(started: float) -> float:

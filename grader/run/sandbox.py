@@ -1,28 +1,73 @@
-"""Layers of isolation around the child: how its command line and environment are built.
+"""Layers of isolation around the child: how it is started, as whom, and what it can see.
 
-``process`` is always there: own process group, resource limits, scrubbed environment, private
-working folder, capped output (the limits themselves are applied by the child before any
-student code runs).
+``process`` (any POSIX system): its own session and process group, resource limits (CPU time,
+memory, file size, open files and, under a dedicated user, processes), a wall-clock timeout
+that kills the group, a scrubbed environment, a private working folder, capped output; where
+the grader runs as root, the child becomes an unprivileged user of its own.
+
+``bwrap`` (Linux with bubblewrap) adds: no network, its own PID namespace (it cannot see or
+signal the grader), a read-only system, and a filesystem view holding only the system, the
+Python installation and a size-limited private folder: no course folder, reference, outputs
+or other submissions.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shutil
+import site
+import subprocess
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 KEPT_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")
+SANDBOX_UID_BASE = 61000  # the child's user id when the grader is root: 61000 + pid % 4000
+INSIDE_WORKDIR = "/tmp/work"
+INSIDE_CODE = "/grader"
+TMPFS_BYTES = 64 * 1024**2
+
+
+class SandboxError(RuntimeError):
+    """A sandbox layer that was asked for and cannot be had here."""
 
 
 @dataclass(frozen=True)
 class Sandbox:
-    """The plain-process layer: the child runs as a normal process of this user."""
+    """How the child is started. ``name`` is the layer, ``uid`` the user it becomes (root
+    only), ``notes`` what the layer does not protect against on this machine."""
 
     name: str = "process"
+    uid: int | None = None
+    notes: tuple[str, ...] = field(default=())
+    keep_read: bool = False  # keep CAP_DAC_READ_SEARCH: Python lives where uid cannot read
 
-    def wrap(self, argv: list[str], *, workdir: Path, child_dir: Path, result_fd: int) -> list[str]:
-        """The command line that starts ``argv`` inside this layer."""
-        return argv
+    def child_options(self) -> dict[str, object]:
+        """What the child itself must do before running student code."""
+        return {"uid": self.uid, "keep_read": self.keep_read}
+
+    def describe(self) -> str:
+        who = f", as uid {self.uid}" if self.uid is not None else ""
+        return f"{self.name}{who}"
+
+    def command(self, argv: list[str], code_dir: Path) -> list[str]:
+        """The command line that starts ``argv`` (python, child.py, ...) in this layer."""
+        if self.name == "process":
+            return argv
+        return _bwrap_argv(self.uid is not None) + [
+            "--ro-bind",
+            str(code_dir),
+            INSIDE_CODE,
+            "--",
+            argv[0],
+            *argv[1:-2],
+            f"{INSIDE_CODE}/child.py",
+            argv[-1],
+        ]
+
+    def workdir(self, scratch: Path) -> Path:
+        """The child's private working folder, as the child sees it."""
+        return Path(INSIDE_WORKDIR) if self.name == "bwrap" else scratch / "work"
 
     def environment(self, workdir: Path) -> dict[str, str]:
         """A scrubbed environment: nothing of the grader's but what numpy needs to run."""
@@ -40,9 +85,144 @@ class Sandbox:
         )
         return env
 
+    def reap(self) -> None:
+        """Kill every process left by the child: all processes of its dedicated user."""
+        if self.uid is not None and os.geteuid() == 0:
+            subprocess.run(
+                ["kill", "-KILL", "-1"],
+                user=self.uid,
+                group=self.uid,
+                capture_output=True,
+                check=False,
+            )
+
 
 def choose_sandbox(name: str = "auto") -> Sandbox:
-    """The sandbox layer called ``name``; ``auto`` is the strongest one available."""
-    if name in ("auto", "process"):
-        return Sandbox()
-    raise ValueError(f"unknown sandbox {name!r}: choose auto or process")
+    """The layer called ``name``; ``auto`` is bwrap where it works, else process."""
+    if name not in ("auto", "bwrap", "process"):
+        raise SandboxError(f"unknown sandbox {name!r}: choose auto, bwrap or process")
+    uid = SANDBOX_UID_BASE + os.getpid() % 4000 if os.geteuid() == 0 else None
+    if name in ("auto", "bwrap"):
+        problem = bwrap_problem()
+        if not problem:
+            return Sandbox("bwrap", uid)
+        if name == "bwrap":
+            raise SandboxError(f"the bwrap sandbox is not available: {problem}")
+    notes = ["no network isolation", "the child can read every file the grader's user can"]
+    if uid is None:
+        notes.append("the child runs as the grader's own user and can signal its processes")
+    keep_read = uid is not None and not _readable_by_others(Path(sys.prefix))
+    return Sandbox("process", uid, tuple(notes), keep_read)
+
+
+def fallback_warning(requested: str, sandbox: Sandbox) -> str:
+    """One line for `auto` when it had to fall back to the weaker layer, else ""."""
+    if requested == "auto" and sandbox.name == "process":
+        return (
+            f"warning: bubblewrap is not usable here ({bwrap_problem()}); grading in the "
+            "process sandbox: " + "; ".join(sandbox.notes)
+        )
+    return ""
+
+
+_BWRAP_PROBLEM: list[str] = []
+
+
+def bwrap_problem() -> str:
+    """Why bwrap cannot be used here, or "" when a trial run inside it works (cached)."""
+    if _BWRAP_PROBLEM:
+        return _BWRAP_PROBLEM[0]
+    if not sys.platform.startswith("linux"):
+        problem = "it is Linux-only"
+    elif shutil.which("bwrap") is None:
+        problem = "`bwrap` is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    else:
+        trial = _bwrap_argv(os.geteuid() == 0) + [
+            "--",
+            sys.executable,
+            "-E",
+            "-s",
+            "-c",
+            "import numpy",
+        ]
+        try:
+            done = subprocess.run(trial, capture_output=True, text=True, timeout=30)
+            problem = (
+                "" if done.returncode == 0 else (f"a trial run failed: {done.stderr.strip()[:200]}")
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problem = f"a trial run failed: {exc}"
+    _BWRAP_PROBLEM.append(problem)
+    return problem
+
+
+def _bwrap_argv(as_root: bool) -> list[str]:
+    """bwrap options: new namespaces, no capabilities but those the child needs to become
+    its own user, the system and Python read-only, a small private tmpfs."""
+    argv = [
+        "bwrap",
+        "--die-with-parent",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
+    if as_root:  # the child drops to its own user itself, with these two capabilities
+        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        argv += ["--unshare-user"]
+    argv += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64"):
+        path = Path("/", name)
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            argv += ["--ro-bind", str(path), str(path)]
+    argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    made: set[Path] = set()
+    for root in _python_roots():
+        for parent in reversed(root.parents[:-1]):
+            if parent not in made and not _covered(parent):
+                argv += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        argv += ["--ro-bind", str(root), str(root)]
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "0777",
+        "--dir",
+        INSIDE_WORKDIR,
+        "--chdir",
+        INSIDE_WORKDIR,
+    ]
+    return argv
+
+
+def _python_roots() -> list[Path]:
+    """The folders the interpreter and its packages (numpy) live in, outside /usr."""
+    candidates = {Path(sys.base_prefix), Path(sys.prefix), *map(Path, site.getsitepackages())}
+    real = {p.resolve() for p in candidates if p.exists()} | {p for p in candidates if p.exists()}
+    roots = sorted(p for p in real if not _covered(p))
+    return [p for p in roots if not any(q != p and q in p.parents for q in roots)]
+
+
+def _readable_by_others(path: Path) -> bool:
+    """Can any user reach and read this folder (every parent searchable by others)?"""
+    try:
+        if not path.stat().st_mode & 0o005 == 0o005:
+            return False
+        return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+    except OSError:
+        return False
+
+
+def _covered(path: Path) -> bool:
+    return path == Path("/usr") or Path("/usr") in path.parents

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from grader.run.boundary import Limits
+
 SCHEMA_VERSION = 1
 COMPARATORS = ("allclose", "normal", "reference")
 
@@ -93,6 +95,7 @@ class Assignment:
     reference_path: Path | None
     course: Path
     total: float
+    limits: Limits = field(default_factory=Limits)
 
     @cached_property
     def reference(self) -> ModuleType:
@@ -152,7 +155,9 @@ def parse_rubric(path: Path, course: Path) -> Assignment:
     where = _Where(path)
     if not isinstance(data, dict):
         raise RubricError(f"{path}: a rubric is a mapping with keys schema, assignment, checks")
-    _known_keys(data, {"schema", "assignment", "title", "reference", "total", "checks"}, where)
+    _known_keys(
+        data, {"schema", "assignment", "title", "reference", "total", "limits", "checks"}, where
+    )
     schema = data.get("schema")
     if schema != SCHEMA_VERSION:
         raise RubricError(
@@ -185,6 +190,7 @@ def parse_rubric(path: Path, course: Path) -> Assignment:
         reference_path=(course / reference) if reference else None,
         course=course,
         total=total,
+        limits=_parse_limits(data.get("limits", {}), where.at("limits")),
     )
 
 
@@ -273,6 +279,15 @@ def _parse_check(raw: Any, where: _Where) -> CheckSpec:
         scoring=scoring,
         prompt=str(raw.get("prompt", "")),
     )
+
+
+def _parse_limits(raw: Any, where: _Where) -> Limits:
+    if not isinstance(raw, dict):
+        raise where.fail("must be a mapping, e.g. {load_timeout: 10, memory_mb: 2048}")
+    _known_keys(raw, {f.name for f in fields(Limits)}, where)
+    values = {key: _number(value, where.at(key), minimum=0.01) for key, value in raw.items()}
+    integers = {f.name for f in fields(Limits) if f.type in ("int", int)}
+    return Limits(**{k: int(v) if k in integers else v for k, v in values.items()})
 
 
 def _parse_compare(raw: Any, where: _Where) -> Compare:

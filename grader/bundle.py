@@ -21,6 +21,7 @@ from grader.check.stats import Normal
 from grader.grading import Plan
 from grader.model import Call, Rng
 from grader.run import wire
+from grader.run.boundary import Limits
 
 FORMAT = "grader-public-bundle"
 SCHEMA = 1
@@ -41,6 +42,7 @@ def build_bundle(assignment: Assignment) -> dict[str, Any]:
         "schema": SCHEMA,
         "assignment": assignment.name,
         "title": assignment.title,
+        "limits": dataclasses.asdict(assignment.limits),
         "checks": [_check_json(spec) for spec in checks],
         "cases": [_case_json(case) for case in cases],
     }
@@ -76,7 +78,10 @@ def read_bundle(path: Path) -> Plan:
         )
     checks = tuple(_check_from_json(c) for c in data["checks"])
     cases = tuple(_case_from_json(c) for c in data["cases"])
-    return Plan(data["assignment"], data.get("title", data["assignment"]), checks, cases)
+    limits = Limits(**data.get("limits", {}))
+    return Plan(
+        data["assignment"], data.get("title", data["assignment"]), checks, cases, limits=limits
+    )
 
 
 def cached_bundle(assignment: Assignment) -> Path:

@@ -6,7 +6,8 @@ built from the reference (instructor) or from a public bundle (student self-chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from grader.assignment import Assignment, CheckSpec
 from grader.check.cases import Case, build_cases
@@ -14,6 +15,8 @@ from grader.check.engine import ReferenceLookup, judge_check, manual_check, unre
 from grader.model import Outcome, Submission, SubmissionResult
 from grader.run.boundary import Limits, run_submission
 from grader.run.sandbox import Sandbox
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Plan:
     checks: tuple[CheckSpec, ...]
     cases: tuple[Case, ...]
     lookup: ReferenceLookup | None = None  # reference comparators; None in a self-check
+    limits: Limits = field(default_factory=Limits)
 
     def cases_of(self, check_id: str) -> list[Case]:
         return [case for case in self.cases if case.check_id == check_id]
@@ -41,6 +45,7 @@ def grading_plan(assignment: Assignment, hidden_seed: int, public_only: bool = F
         assignment.checks,
         tuple(cases),
         lookup=lambda name: getattr(reference, name),
+        limits=assignment.limits,
     )
 
 
@@ -57,7 +62,16 @@ def grade_submission(
             plan.assignment,
             problem=submission.problem,
         )
-    log, outcomes = run_submission(submission, [case.call for case in plan.cases], limits, sandbox)
+    calls = [case.call for case in plan.cases]
+    try:
+        log, outcomes = run_submission(submission, calls, limits or plan.limits, sandbox)
+    except Exception as exc:  # the grader's fault, not the student's: say so, go on
+        problem = f"the grader could not run {submission.path}: {type(exc).__name__}: {exc}"
+        logger.exception("running %s", submission.path)
+        checks = tuple(unreadable_check(spec, problem) for spec in plan.checks)
+        return SubmissionResult(
+            submission.student, str(submission.path), checks, plan.assignment, problem=problem
+        )
     by_case: dict[int, Outcome] = {
         id(case): out for case, out in zip(plan.cases, outcomes, strict=True)
     }
@@ -67,7 +81,21 @@ def grade_submission(
             results.append(manual_check(spec, submission))
             continue
         cases = plan.cases_of(spec.id)
-        results.append(judge_check(spec, cases, [by_case[id(c)] for c in cases], log, plan.lookup))
+        try:
+            results.append(
+                judge_check(spec, cases, [by_case[id(c)] for c in cases], log, plan.lookup)
+            )
+        except Exception as exc:  # a value no comparison foresaw: this check only
+            logger.exception("judging %s of %s", spec.id, submission.path)
+            results.append(
+                unreadable_check(
+                    spec,
+                    (
+                        f"The grader could not judge this answer ({type(exc).__name__}: {exc}); "
+                        "this is the grader's fault, and your instructor will look at it."
+                    ),
+                )
+            )
     return SubmissionResult(
         submission.student, str(submission.path), tuple(results), plan.assignment, log
     )

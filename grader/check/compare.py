@@ -110,7 +110,7 @@ def compare_normal(value: Any, expected: Normal, alpha: float) -> Verdict:
 
 
 def _swapped(got: tuple[int, ...], want: tuple[int, ...]) -> str:
-    if len(got) >= 2 and got != want and got == want[:-2] + (want[-1], want[-2]):
+    if len(got) == len(want) >= 2 and got != want and got == want[:-2] + (want[-1], want[-2]):
         return " (rows and columns swapped: is it transposed?)"
     return ""
 

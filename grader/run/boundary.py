@@ -29,22 +29,22 @@ OUTPUT_CAP = 20_000
 
 @dataclass(frozen=True)
 class Limits:
-    """How much a submission may take. The defaults suit small numeric exercises."""
+    """How much a submission may take. The defaults suit small numeric exercises; a rubric
+    may set its own under `limits:`."""
 
     load_timeout: float = 20.0  # seconds to start Python and run every cell
     submission_timeout: float = 180.0  # seconds for everything one submission does
     cpu_seconds: int = 120
-    memory_bytes: int = 4 * 1024**3
-    file_bytes: int = 16 * 1024**2
+    memory_mb: int = 4096
+    file_mb: int = 16  # per file written, and the captured output
     open_files: int = 256
-
     processes: int = 64  # enforced only when the child runs as its own user
 
     def for_child(self, with_processes: bool = False) -> dict[str, int]:
         limits = {
             "cpu_seconds": self.cpu_seconds,
-            "memory_bytes": self.memory_bytes,
-            "file_bytes": self.file_bytes,
+            "memory_bytes": self.memory_mb * 1024**2,
+            "file_bytes": self.file_mb * 1024**2,
             "open_files": self.open_files,
         }
         if with_processes:
@@ -78,6 +78,7 @@ def run_submission(
     cell_errors: tuple[tuple[int, str], ...] = ()
     load_error = ""
     output = ""
+    landlock: object = None
     deadline = time.monotonic() + limits.submission_timeout
 
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
@@ -102,6 +103,7 @@ def run_submission(
                         outcomes[i] = Outcome(status=status, error=load_error)
                     break
                 cell_errors = tuple((int(i), str(e)) for i, e in loaded.get("cell_errors", []))
+                landlock = loaded.get("landlock")
                 for i in list(pending):
                     timeout = min(calls[i].timeout, _left(deadline))
                     message = _read_until(attempt, "outcome", timeout)
@@ -121,9 +123,14 @@ def run_submission(
                     outcomes[i] = Outcome(status="timeout", error="the submission ran out of time")
                 break
 
-    log = RunLog(
-        cell_errors=cell_errors, output=output, load_error=load_error, sandbox=sandbox.describe()
+    layer = sandbox.describe() + (
+        f", landlock ABI {landlock}"
+        if isinstance(landlock, int) and landlock > 0
+        else ", no landlock"
+        if landlock is not None
+        else ""
     )
+    log = RunLog(cell_errors=cell_errors, output=output, load_error=load_error, sandbox=layer)
     return log, [outcomes[i] for i in range(len(calls))]
 
 
@@ -131,7 +138,7 @@ def _prepare(scratch: Path, sandbox: Sandbox) -> Path:
     """A copy of the child's two files (all the grader code it sees), and its private folder."""
     code_dir = scratch / "code"
     code_dir.mkdir()
-    for name in ("child.py", "wire.py"):
+    for name in ("child.py", "wire.py", "landlock.py"):
         shutil.copy(HERE / name, code_dir / name)
     workdir = scratch / "work"
     workdir.mkdir()
@@ -157,10 +164,10 @@ def _start(
         "module_name": "__main__" if submission.kind == "notebook" else "submission",
         "calls": [_encode_call(i, call) for i, call in calls],
         "limits": limits.for_child(with_processes=sandbox.uid is not None),
-        **sandbox.child_options(),
+        **sandbox.child_options(code_dir, workdir),
     }
     reader, writer = os.pipe()
-    argv = [sys.executable, "-E", "-s", str(code_dir / "child.py"), str(writer)]
+    argv = [sys.executable, "-E", "-s", "-u", str(code_dir / "child.py"), str(writer)]
     with open(output_path, "ab") as output:
         process = subprocess.Popen(
             sandbox.command(argv, code_dir),

@@ -19,8 +19,9 @@ import traceback
 import types
 from typing import Any
 
+import landlock  # the sibling modules, imported by path
 import numpy as np
-import wire  # the sibling module, imported by path
+import wire
 
 MAX_ERROR = 2_000
 
@@ -31,6 +32,9 @@ def main() -> None:
     sys.stdin.close()
     if job.get("uid") is not None and os.getuid() == 0:
         _become(int(job["uid"]), keep_read=bool(job.get("keep_read")))
+    confined = 0
+    if job.get("confine"):
+        confined = landlock.confine(job["confine"]["readable"], job["confine"]["writable"])
     _limit_resources(job.get("limits", {}))
     send = _sender(result_fd)
 
@@ -40,7 +44,7 @@ def main() -> None:
         error = _run_cell(index, source, namespace)
         if error:
             cell_errors.append([index, error])
-    send({"event": "loaded", "cell_errors": cell_errors})
+    send({"event": "loaded", "cell_errors": cell_errors, "landlock": confined})
 
     for call in job["calls"]:
         send(_make_call(call, namespace))

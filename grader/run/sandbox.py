@@ -22,6 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KEPT_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")
+SYSTEM_READABLE = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/dev/urandom",
+    "/dev/zero",
+    "/proc/self",
+    "/sys/devices/system/cpu",
+)
 SANDBOX_UID_BASE = 61000  # the child's user id when the grader is root: 61000 + pid % 4000
 INSIDE_WORKDIR = "/tmp/work"
 INSIDE_CODE = "/grader"
@@ -42,9 +56,14 @@ class Sandbox:
     notes: tuple[str, ...] = field(default=())
     keep_read: bool = False  # keep CAP_DAC_READ_SEARCH: Python lives where uid cannot read
 
-    def child_options(self) -> dict[str, object]:
-        """What the child itself must do before running student code."""
-        return {"uid": self.uid, "keep_read": self.keep_read}
+    def child_options(self, code_dir: Path, workdir: Path) -> dict[str, object]:
+        """What the child itself must do before running student code: become its own user,
+        and confine itself with Landlock to the system, Python, its code and its folder."""
+        if self.name == "bwrap":
+            code_dir = Path(INSIDE_CODE)
+        readable = [*SYSTEM_READABLE, *map(str, _python_roots()), str(code_dir)]
+        confine = {"readable": readable, "writable": [str(workdir), "/dev/null"]}
+        return {"uid": self.uid, "keep_read": self.keep_read, "confine": confine}
 
     def describe(self) -> str:
         who = f", as uid {self.uid}" if self.uid is not None else ""

@@ -81,7 +81,7 @@ def _plain_array(array: np.ndarray) -> np.ndarray:
             raise WireError("an array of Python objects, not of numbers") from exc
     if plain.dtype.kind not in ALLOWED_KINDS:
         raise WireError(f"an array of dtype {plain.dtype}, not of real numbers")
-    return np.ascontiguousarray(plain)
+    return plain if plain.flags.c_contiguous else plain.copy(order="C")
 
 
 def _npy_text(array: np.ndarray) -> str:

@@ -32,6 +32,12 @@ class Submission:
     problem: str | None = None  # why it could not be read; then it is graded 0 with this message
     content_hash: str = ""
     kind: str = "module"  # "notebook" runs as __main__, like Jupyter; "module" as a module
+    # Where an LMS bulk download named it (grader/load/lms.py): how, and what else it held.
+    scheme: str = ""  # canvas | moodle | blackboard | pattern | files; "" for a single path
+    display_name: str = ""  # the name the LMS wrote beside the id, if any
+    late: bool = False  # the LMS marked it late
+    attempt: str = ""  # the graded attempt's sortable stamp (Blackboard's timestamp)
+    other_attempts: tuple[str, ...] = ()  # the student's other files or attempts, not graded
 
 
 # --- run ------------------------------------------------------------------------------------

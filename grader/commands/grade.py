@@ -1,8 +1,9 @@
 """``grader grade PATH... --out DIR``: the instructor's batch.
 
 Writes ``DIR/results.json`` (the contract's format), one report per student under
-``DIR/reports/``, a class summary, and ``DIR/grading.json`` recording the hidden-case seed so
-that a rerun grades on the same hidden cases.
+``DIR/reports/``, a class summary, ``DIR/grading.json`` recording the hidden-case seed so
+that a rerun grades on the same hidden cases, and ``DIR/submissions.json`` with what the LMS
+download and the roster said of each student (read by ``grader export``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from rich.table import Table
 
 import grader
 from grader.assignment import load_assignment
+from grader.export.graded import lms_summary, write_sidecar
 from grader.export.results import write_json_atomic, write_results
 from grader.grading import Plan, grade_submission, grading_plan
-from grader.load.discover import discover
+from grader.load.discover import Naming, discover
+from grader.load.lms import compile_pattern
+from grader.load.roster import read_roster
 from grader.model import Submission, SubmissionResult
 from grader.report.render import render_report, render_summary
 from grader.run.sandbox import Sandbox, choose_sandbox, fallback_warning
@@ -36,11 +40,18 @@ def main(
     seed: int | None = None,
     sandbox: str = "auto",
     console: Console | None = None,
+    roster: Path | None = None,
+    name_pattern: str | None = None,
 ) -> int:
     """Grade every submission found under ``paths``; 0 when every one was graded."""
     console = console or Console(stderr=True)
     spec = load_assignment(assignment, course)
-    submissions = list(discover(paths))
+    pattern = compile_pattern(name_pattern) if name_pattern else None
+    class_list = read_roster(roster) if roster else None
+    namings: list[Naming] = []
+    submissions = list(discover(paths, pattern, namings))
+    for naming in namings:
+        console.print(naming.describe(), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, assignment, seed)
     layer = choose_sandbox(sandbox)
@@ -57,8 +68,11 @@ def main(
         render_report(result, out / "reports", spec.course / "templates", spec.title)
         results.append(result)
     write_results(results, out / "results.json")
+    write_sidecar(out, spec, submissions, class_list)
     render_summary(results, out / "reports", spec.course / "templates", spec.title)
     _summary_table(results, console)
+    for line in lms_summary(submissions, class_list):
+        console.print(line, highlight=False)
     console.print(f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}")
     return 0
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from grader.load import lms
 from grader.load.notebook import NotebookError, read_module, read_notebook
 from grader.model import Submission
 
@@ -27,20 +29,27 @@ class UsageError(ValueError):
     """A path on the command line that does not exist or cannot be graded."""
 
 
-def discover(paths: list[Path]) -> Iterator[Submission]:
-    """Every submission under the given paths, in a stable order."""
+def discover(
+    paths: list[Path],
+    name_pattern: re.Pattern[str] | None = None,
+    namings: list[Naming] | None = None,
+) -> Iterator[Submission]:
+    """Every submission under the given paths, in a stable order.
+
+    Inside a folder or a bulk-download zip, students are named by the LMS naming scheme found
+    there (``grader/load/lms.py``), by ``name_pattern`` when given, or else by file name; how
+    each such source was named is appended to ``namings`` when a list is given.
+    """
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
     for path in paths:
         if path.is_dir():
-            for entry in sorted(path.iterdir()):
-                if not _ignored(entry.name):
-                    yield read_submission(entry)
-        elif path.suffix.lower() == ".zip" and _is_bulk_zip(path):
-            yield from _bulk_zip(path)
+            yield from _named(_folder_entries(path), path, name_pattern, namings)
+        elif path.suffix.lower() == ".zip" and _is_bulk_zip(path, name_pattern):
+            yield from _bulk_zip(path, name_pattern, namings)
         else:
-            yield read_submission(path)
+            yield _named_file(read_submission(path), path.name, name_pattern)
 
 
 def read_submission(path: Path) -> Submission:
@@ -123,7 +132,7 @@ def _from_zip_bytes(student: str, path: Path, data: bytes) -> Submission:
         return Submission(student, path, problem=f"{path}: not a readable zip archive ({exc})")
 
 
-def _is_bulk_zip(path: Path) -> bool:
+def _is_bulk_zip(path: Path, name_pattern: re.Pattern[str] | None = None) -> bool:
     """A zip of many submissions (an LMS bulk download) rather than one student's zip."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -135,11 +144,19 @@ def _is_bulk_zip(path: Path) -> bool:
     except (zipfile.BadZipFile, OSError):
         return False
     code = [n for n in entries if PurePosixPath(n).suffix.lower() in CODE_SUFFIXES + (".zip",)]
-    return len(code) > 1
+    if len(code) > 1:
+        return True
+    tops = {PurePosixPath(n).parts[0] for n in _strip_roots(entries, name_pattern)}
+    return any(_lms_identity(top, name_pattern) for top in tops)
 
 
-def _bulk_zip(path: Path) -> Iterator[Submission]:
-    """Each code file (or nested zip) of a bulk download is one submission, named by its stem."""
+def _bulk_zip(
+    path: Path,
+    name_pattern: re.Pattern[str] | None = None,
+    namings: list[Naming] | None = None,
+) -> Iterator[Submission]:
+    """Each top-level file or folder of a bulk download is one entry; entries are named by the
+    LMS scheme found, and a student's entries are one submission (the latest attempt)."""
     try:
         archive = zipfile.ZipFile(path)
         members = _safe_members(archive, path)
@@ -147,17 +164,79 @@ def _bulk_zip(path: Path) -> Iterator[Submission]:
         yield Submission(path.stem, path, problem=f"{path}: not a usable zip archive ({exc})")
         return
     with archive:
-        for member in members:
+        by_name = {m.filename: m for m in members}
+        stripped = _strip_roots(list(by_name), name_pattern)
+        groups: dict[str, list[tuple[str, zipfile.ZipInfo]]] = {}
+        for relative, member in zip(stripped, by_name.values(), strict=True):
+            top, *rest = PurePosixPath(relative).parts
+            groups.setdefault(top, []).append(("/".join(rest), member))
+        entries = [
+            _zip_entry(path, archive, top, files)
+            for top, files in sorted(groups.items(), key=lambda item: item[0])
+        ]
+        yield from list(_named(entries, path, name_pattern, namings))
+
+
+def _zip_entry(
+    path: Path, archive: zipfile.ZipFile, top: str, files: list[tuple[str, zipfile.ZipInfo]]
+) -> _Entry:
+    """One top-level entry of a zip: a file, or a folder of members."""
+    first, member = files[0]
+    where = Path(f"{path}!{member.filename[: len(member.filename) - len(first)].rstrip('/')}")
+    if len(files) == 1 and first == "":
+        member = files[0][1]
+
+        def load_file(student: str) -> Submission:
             name = PurePosixPath(member.filename)
-            where = Path(f"{path}!{member.filename}")
             try:
                 if name.suffix.lower() == ".zip":
-                    data = _read_member(archive, member, MAX_ZIP_BYTES)
-                    yield _from_zip_bytes(name.stem, where, data)
-                elif name.suffix.lower() in CODE_SUFFIXES:
-                    yield from_bytes(name.stem, where, name.name, _read_member(archive, member))
+                    return _from_zip_bytes(
+                        student, where, _read_member(archive, member, MAX_ZIP_BYTES)
+                    )
+                return from_bytes(student, where, name.name, _read_member(archive, member))
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                yield Submission(name.stem, where, problem=f"{where}: cannot be read ({exc})")
+                return Submission(student, where, problem=f"{where}: cannot be read ({exc})")
+
+        return _Entry(top, where, False, load_file, lambda: _member_text(archive, member))
+
+    def load_folder(student: str) -> Submission:
+        code = [(rel, m) for rel, m in files if PurePosixPath(rel).suffix.lower() in CODE_SUFFIXES]
+        notebooks = [(rel, m) for rel, m in code if rel.lower().endswith(".ipynb")] or code
+        if len(notebooks) != 1:
+            what = ", ".join(rel for rel, _ in notebooks[:5]) if notebooks else "none"
+            return Submission(
+                student,
+                where,
+                problem=(
+                    f"{where}: a submission folder must hold exactly one notebook or module "
+                    f"(found {what}); remove the others and resubmit"
+                ),
+            )
+        rel, member = notebooks[0]
+        try:
+            return from_bytes(student, where, rel, _read_member(archive, member))
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            return Submission(student, where, problem=f"{where}: cannot be read ({exc})")
+
+    return _Entry(top, where, True, load_folder, lambda: "")
+
+
+def _member_text(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str:
+    try:
+        return _read_member(archive, member, 64 * 1024).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return ""
+
+
+def _strip_roots(names: list[str], name_pattern: re.Pattern[str] | None) -> list[str]:
+    """Member names without the folders that wrap the whole download (a zipped folder), unless
+    that folder is itself a student's (one Moodle submission folder)."""
+    while names and all(len(PurePosixPath(n).parts) > 1 for n in names):
+        roots = {PurePosixPath(n).parts[0] for n in names}
+        if len(roots) != 1 or _lms_identity(next(iter(roots)), name_pattern):
+            break
+        names = ["/".join(PurePosixPath(n).parts[1:]) for n in names]
+    return names
 
 
 def _safe_members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
@@ -197,6 +276,181 @@ def _read_capped(path: Path) -> bytes:
     if len(data) > limit:
         raise OSError(0, f"larger than {limit // 1024**2} MB")
     return data
+
+
+# --- naming: LMS schemes, a pattern, or file names ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How the students of one folder or bulk-download zip were named."""
+
+    source: Path
+    scheme: str  # canvas | moodle | blackboard | pattern | files
+    unnamed: tuple[str, ...] = ()  # entries the scheme or pattern did not fit: named by file
+
+    def describe(self) -> str:
+        """One line for people: which naming was used, and what did not fit it."""
+        labels = {
+            "canvas": "Canvas download: students named by Canvas user id",
+            "moodle": "Moodle download: students named by Moodle participant id",
+            "blackboard": "Blackboard download: students named by Blackboard username",
+            "pattern": "students named by --name-pattern",
+            "files": (
+                "students named by file or folder name (no Canvas, Moodle or Blackboard naming "
+                "found; --name-pattern REGEX with a (?P<student>...) group sets your own)"
+            ),
+        }
+        line = f"{self.source}: {labels[self.scheme]}"
+        if self.unnamed:
+            shown = ", ".join(self.unnamed[:5]) + (" ..." if len(self.unnamed) > 5 else "")
+            line += (
+                f"; {len(self.unnamed)} entr{'y' if len(self.unnamed) == 1 else 'ies'} did not "
+                f"fit and are named by file name: {shown}"
+            )
+        return line
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One top-level item of a folder or bulk zip: a file, or a folder of files."""
+
+    name: str
+    where: Path
+    is_folder: bool
+    load: Callable[[str], Submission]  # read it as this student's submission
+    text: Callable[[], str]  # its first bytes as text (Blackboard receipts)
+
+
+def _folder_entries(folder: Path) -> list[_Entry]:
+    entries = []
+    for path in sorted(folder.iterdir()):
+        if _ignored(path.name):
+            continue
+        entries.append(
+            _Entry(
+                path.name,
+                path,
+                path.is_dir(),
+                lambda student, path=path: replace(read_submission(path), student=student),
+                lambda path=path: _file_text(path),
+            )
+        )
+    return entries
+
+
+def _file_text(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _lms_identity(name: str, name_pattern: re.Pattern[str] | None) -> lms.Identity | None:
+    if name_pattern is not None:
+        return lms.by_pattern(name, name_pattern)
+    for scheme in lms.SCHEMES:
+        identity = lms.identify(name, scheme)
+        if identity:
+            return identity
+    return None
+
+
+def _named_file(submission: Submission, name: str, pattern: re.Pattern[str] | None) -> Submission:
+    """A single file given on the command line keeps its stem unless its name is an LMS's."""
+    identity = _lms_identity(name, pattern)
+    if identity is None or identity.kind != "file":
+        return submission
+    return replace(
+        submission,
+        student=identity.student,
+        late=identity.late,
+        scheme=identity.scheme,
+        display_name=identity.name,
+        attempt=identity.attempt,
+    )
+
+
+def _named(
+    entries: list[_Entry],
+    source: Path,
+    pattern: re.Pattern[str] | None,
+    namings: list[Naming] | None,
+) -> Iterator[Submission]:
+    """Name each entry, group a student's entries, and read the one to grade."""
+    scheme = "pattern" if pattern is not None else lms.detect_scheme([e.name for e in entries])
+    groups: dict[str, list[tuple[_Entry, lms.Identity]]] = {}
+    unnamed = []
+    for entry in entries:
+        identity = None
+        if pattern is not None:
+            identity = lms.by_pattern(entry.name, pattern)
+        elif scheme is not None:
+            identity = lms.identify(entry.name, scheme)
+        if identity is None:
+            identity = lms.by_file_name(entry.name, entry.is_folder)
+            if scheme is not None:
+                unnamed.append(entry.name)
+        groups.setdefault(identity.student, []).append((entry, identity))
+    if namings is not None:
+        namings.append(Naming(source, scheme or "files", tuple(unnamed)))
+    for student in sorted(groups):
+        yield _one_student(student, groups[student])
+
+
+def _rank(item: tuple[_Entry, lms.Identity]) -> tuple:
+    """Latest attempt first; within an attempt a notebook (or folder) before a zip before a
+    module; then the latest upload (Canvas attachment id, ``-N`` suffix)."""
+    entry, identity = item
+    suffix = PurePosixPath(entry.name).suffix.lower()
+    kind = 2 if entry.is_folder or suffix == ".ipynb" else 1 if suffix == ".zip" else 0
+    return (identity.attempt, kind, identity.revision, entry.name)
+
+
+def _one_student(student: str, items: list[tuple[_Entry, lms.Identity]]) -> Submission:
+    """The submission to grade among one student's entries; the others are listed."""
+    receipts = [item for item in items if item[1].kind == "receipt"]
+    texts = [item for item in items if item[1].kind in ("text", "link")]
+    rest = [item for item in items if item not in receipts and item not in texts]
+    code = [
+        (entry, identity)
+        for entry, identity in rest
+        if entry.is_folder or PurePosixPath(entry.name).suffix.lower() in CODE_SUFFIXES + (".zip",)
+    ]
+    chosen = max(code or rest or texts or receipts, key=_rank)
+    entry, identity = chosen
+    if chosen in texts:
+        submission = Submission(
+            student,
+            entry.where,
+            problem=(
+                f"{entry.where}: a {'text entry' if identity.kind == 'text' else 'web link'} "
+                "typed into the LMS, not a notebook or module; ask the student to upload "
+                "their .ipynb or .py file"
+            ),
+        )
+    elif chosen in receipts:
+        submission = Submission(
+            student,
+            entry.where,
+            problem=f"{entry.where}: only the submission receipt, no notebook or module attached",
+        )
+    else:
+        submission = entry.load(student)
+    name = identity.name
+    for receipt, _ in receipts:
+        name = name or lms.receipt_name(receipt.text())
+    others = tuple(str(e.where) for e, i in items if (e, i) != chosen and i.kind != "receipt")
+    return replace(
+        submission,
+        student=student,
+        late=identity.late,
+        other_attempts=others,
+        scheme=identity.scheme,
+        display_name=name,
+        attempt=identity.attempt,
+    )
 
 
 def _ignored(name: str) -> bool:

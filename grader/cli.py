@@ -10,6 +10,7 @@ from grader import __version__
 from grader.assign import MasterError
 from grader.assignment import RubricError
 from grader.load.discover import UsageError
+from grader.load.lms import NamePatternError
 from grader.run.sandbox import SandboxError
 
 
@@ -57,7 +58,63 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "bwrap", "process"),
         help="isolation layer (default: bwrap where it works, else process)",
     )
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        help="CSV of the class: id, name, email, sis_id, login_id, section (an LMS gradebook "
+        "export works); unmatched and missing students are reported",
+    )
+    grade.add_argument(
+        "--name-pattern",
+        metavar="REGEX",
+        help="name students by this regex over file names instead of the LMS naming found, "
+        "e.g. '(?P<student>[a-z0-9]+)_sheet3'; groups: student (required), name, late, attempt",
+    )
     common(grade)
+
+    export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
+    export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=("canvas", "moodle", "blackboard", "gradescope", "lti", "csv"),
+        help="the LMS (or csv for spreadsheets)",
+    )
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--assignment-id", default="", help="the LMS's id of the assignment (its column id)"
+    )
+    export.add_argument("--title", default="", help="the assignment's title in the LMS")
+    export.add_argument(
+        "--pending",
+        choices=("blank", "partial"),
+        default="blank",
+        help="grade of a student whose manual items are still open: blank (default, shows as "
+        "not graded) or partial (the points graded so far)",
+    )
+    export.add_argument("--variant", default="", help="moodle: worksheet (default) or gradebook")
+    export.add_argument("--roster", type=Path, help="roster CSV (default: the one graded with)")
+
+    gradescope = commands.add_parser(
+        "gradescope", help="grade the submission of a Gradescope autograder run"
+    )
+    gradescope.add_argument(
+        "--submission",
+        type=Path,
+        default=Path("/autograder/submission"),
+        help="the student's files (default /autograder/submission)",
+    )
+    gradescope.add_argument(
+        "--results",
+        type=Path,
+        default=Path("/autograder/results/results.json"),
+        help="where Gradescope reads the results (default /autograder/results/results.json)",
+    )
+    gradescope.add_argument("--seed", type=int, help="seed of the hidden cases (fix it per term)")
+    gradescope.add_argument(
+        "--sandbox", default="auto", choices=("auto", "bwrap", "process"), help="isolation layer"
+    )
+    common(gradescope)
 
     release = commands.add_parser("release", help="write the student notebook and public bundle")
     release.add_argument("name", help="assignment name, e.g. sheet3")
@@ -89,11 +146,37 @@ def main(argv: list[str] | None = None) -> int:
                 course=args.course,
                 seed=args.seed,
                 sandbox=args.sandbox,
+                roster=args.roster,
+                name_pattern=args.name_pattern,
+            )
+        if args.command == "export":
+            from grader.commands import export
+
+            return export.main(
+                folder=args.folder,
+                format=args.format,
+                output=args.output,
+                assignment_id=args.assignment_id,
+                title=args.title,
+                pending=args.pending,
+                variant=args.variant,
+                roster=args.roster,
+            )
+        if args.command == "gradescope":
+            from grader.commands import gradescope
+
+            return gradescope.main(
+                submission=args.submission,
+                results_path=args.results,
+                assignment=args.assignment,
+                course=args.course,
+                seed=args.seed,
+                sandbox=args.sandbox,
             )
         from grader.commands import release
 
         return release.main(assignment=args.name, out=args.out, course=args.course)
-    except (UsageError, RubricError, MasterError, SandboxError) as exc:
+    except (UsageError, RubricError, MasterError, SandboxError, NamePatternError) as exc:
         sys.stderr.write(f"grader: error: {exc}\n")
         return 2
 

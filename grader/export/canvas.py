@@ -1,0 +1,42 @@
+"""Canvas: the gradebook import CSV (Grades → Import).
+
+Format as Canvas's importer reads it (canvas-lms ``app/models/gradebook_importer.rb``):
+the header starts ``Student, ID, SIS User ID, SIS Login ID`` and ends the student columns with
+``Section``; an assignment column is ``Title (assignment id)`` (``Assignment.title_and_id``),
+or the bare title, matched by title or else created as a new assignment; a row whose first cell
+holds ``Points Possible`` sets points, not a student. A student is found by ``ID`` (the Canvas
+user id, the one a "Download Submissions" zip names files by), else SIS User ID, SIS Login ID,
+else the name. An empty grade cell means no grade (the importer skips ``""`` and ``-``).
+Canvas's own export writes the same header (checked against the OSU "Import a CSV file to
+Carmen grades" guide: Student or ID or SIS User ID, SIS Login ID, Section, the assignment).
+"""
+
+from __future__ import annotations
+
+from grader.export.common import ExportOptions, delimited, grade, number
+from grader.export.graded import Graded
+
+HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+
+
+def column(graded: Graded, options: ExportOptions) -> str:
+    title = options.title_of(graded)
+    return f"{title} ({options.assignment_id})" if options.assignment_id else title
+
+
+def export(graded: Graded, options: ExportOptions) -> str:
+    rows = [HEADER + [column(graded, options)]]
+    rows.append(["Points Possible", "", "", "", "", number(graded.max_score)])
+    for entry in graded.entries:
+        person = entry.person
+        rows.append(
+            [
+                entry.name or entry.student,
+                person.id if person else entry.student,
+                person.sis_id if person else "",
+                person.login_id if person else "",
+                person.section if person else "",
+                grade(entry, options),
+            ]
+        )
+    return delimited(rows)

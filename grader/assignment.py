@@ -361,6 +361,11 @@ def _compares(spec: CheckSpec) -> list[Compare]:
 def _known_keys(raw: dict[str, Any], known: set[str], where: _Where) -> None:
     for key in raw:
         if key not in known:
+            if key in ("rtol", "atol", "tolerance", "tolerence", "tol") and "compare" in known:
+                raise where.fail(
+                    f"unknown key {key!r}; tolerances go under "
+                    "`compare: {kind: allclose, rtol: ..., atol: ...}`"
+                )
             hint = difflib.get_close_matches(str(key), sorted(known), n=1)
             suggestion = (
                 f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(sorted(known))}"

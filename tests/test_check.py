@@ -161,13 +161,6 @@ def test_normal_rejects_repeated_rows():
     assert result.p_values["independence along columns"] < 1e-100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: test_normal_sample names the first test (in a fixed order) whose p-value is "
-    "below the level, not the most decisive one: for repeated rows (column p-value 0) it names "
-    "the mean, variance or normality test, whichever also happens to reject "
-    "(34/13/3 of 50 seeds), so the feedback points at the wrong defect",
-)
 def test_normal_names_independence_for_repeated_rows():
     sample = np.tile(np.random.default_rng(0).normal(0, np.sqrt(2 / N_IN), N_IN), (N_OUT, 1))
     assert stats.test_normal_sample(sample, HE, ALPHA).failed == "independence along columns"
@@ -323,12 +316,6 @@ def _with_return_args(spec, cases):
     return spec, case
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine._mutated pairs the array arguments with *all* returned arguments "
-    "(the child sends back every non-Rng argument), so a scalar before an array shifts the "
-    "pairing: an untouched v is compared with sigma and reported as modified",
-)
 def test_mutation_detection_is_not_fooled_by_scalar_arguments(sheet3, plan):
     spec, case = _with_return_args(
         sheet3.check("1c.centered_min_error"), plan.cases_of("1c.centered_min_error")
@@ -337,13 +324,6 @@ def test_mutation_detection_is_not_fooled_by_scalar_arguments(sheet3, plan):
     assert judge_case(case, outcome, spec, ALPHA, None).status == "passed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: engine._mutated calls np.asarray on a list of layers of different shapes "
-    "(preactivation_variances' weights), which raises ValueError: every submission's check "
-    "then ends as a grader error scoring 0",
-)
 def test_mutation_detection_handles_a_list_of_differently_shaped_arrays(sheet3, plan):
     spec, case = _with_return_args(
         sheet3.check("2a.preactivation_variances"), plan.cases_of("2a.preactivation_variances")

@@ -134,11 +134,6 @@ def test_python_that_looks_like_a_magic_is_left_alone():
     assert namespace["differs"](1, 2) is True and namespace["remainder"](7, 4) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: once a cell holds a magic, python_source rewrites every line that starts with "
-    "% or ! - also continuation lines inside brackets, which are Python operators",
-)
 def test_python_that_looks_like_a_magic_is_left_alone_next_to_a_real_magic():
     notebook = notebook_bytes(
         [
@@ -266,12 +261,6 @@ def test_a_zip_member_pointing_outside_is_never_written_nor_run(tmp_path, with_n
     assert not any("pwned" in cell.source for s in submissions for cell in s.cells)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: discover._safe_members drops members whose path has a part starting with '.' "
-    "(_ignored treats '..' as a hidden file) before its '..' check, so the zip-slip refusal is "
-    "dead code: '../evil.py' is silently skipped and never reported",
-)
 @pytest.mark.parametrize("with_notebook", [False, True], ids=["alone", "with-a-notebook"])
 def test_a_zip_member_pointing_outside_is_refused_with_a_problem(tmp_path, with_notebook):
     members = dict(EVIL)
@@ -330,12 +319,6 @@ def test_a_word_document_is_a_problem_saying_what_to_submit(tmp_path):
     assert ".docx" in submission.problem and ".ipynb" in submission.problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: read_notebook trusts nbformat's schema; a cell whose source is not text "
-    "(nbformat only logs the validation error) raises AttributeError out of discover, "
-    "ending the whole batch instead of giving this one submission a problem",
-)
 def test_a_notebook_that_is_json_but_not_a_valid_notebook_is_a_problem(tmp_path):
     path = tmp_path / "heidi.ipynb"
     cell = {"id": "c1", "cell_type": "code", "source": 5, "metadata": {}, "outputs": []}

@@ -14,7 +14,7 @@ import numpy as np
 from grader.assignment import CheckSpec, Mistake
 from grader.check.cases import Case, describe_call
 from grader.check.compare import compare_allclose, compare_normal
-from grader.model import CaseResult, CheckResult, Outcome, RunLog, Submission, Verdict
+from grader.model import CaseResult, CheckResult, Outcome, Rng, RunLog, Submission, Verdict
 
 ReferenceLookup = Callable[[str], Callable[..., Verdict]]
 
@@ -73,11 +73,25 @@ def _mutated(case: Case, outcome: Outcome) -> str:
     """Which argument came back changed, or "" when every one is as it was sent."""
     if outcome.args_after is None:
         return ""
-    sent = [a for a in case.call.args if isinstance(a, (np.ndarray, list))]
+    sent = [a for a in case.call.args if not isinstance(a, Rng)]  # as the child sends back
     for number, (before, after) in enumerate(zip(sent, outcome.args_after, strict=False), 1):
-        if not np.array_equal(np.asarray(before), np.asarray(after)):
+        if not _same(before, after):
             return f"argument {number} was modified in place"
     return ""
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Equal values, element by element for lists (of arrays of different shapes too)."""
+    if isinstance(before, (list, tuple)):
+        return (
+            isinstance(after, (list, tuple))
+            and len(before) == len(after)
+            and all(_same(b, a) for b, a in zip(before, after, strict=True))
+        )
+    try:
+        return bool(np.array_equal(np.asarray(before), np.asarray(after)))
+    except (TypeError, ValueError):
+        return False
 
 
 def judge_check(

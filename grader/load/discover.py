@@ -454,4 +454,5 @@ def _one_student(student: str, items: list[tuple[_Entry, lms.Identity]]) -> Subm
 
 
 def _ignored(name: str) -> bool:
-    return name.startswith(".") or name in IGNORED
+    """Hidden files and LMS/OS junk; "." and ".." are path parts, checked elsewhere."""
+    return (name.startswith(".") and name not in (".", "..")) or name in IGNORED

@@ -36,6 +36,13 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
             f"{name} is not a readable Jupyter notebook ({_reason(exc)}); "
             "open it in Jupyter, save it again and resubmit"
         ) from exc
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as exc:
+        raise NotebookError(
+            f"{name} is not a valid Jupyter notebook ({_reason(exc)}); "
+            "open it in Jupyter, save it again and resubmit"
+        ) from exc
     cells, answers = [], {}
     code_cells = 0
     for cell in notebook.cells:
@@ -74,9 +81,39 @@ def python_source(source: str) -> str:
         if magic not in KEPT_CELL_MAGICS:
             return "pass"  # %%bash, %%html, %%writefile: not Python, not run
         lines[0] = "pass"
-    return "\n".join(
-        f"{match.group(1)}pass" if (match := LINE_MAGIC.match(line)) else line for line in lines
-    )
+    out, depth, continued = [], 0, False
+    for line in lines:
+        match = LINE_MAGIC.match(line) if depth == 0 and not continued else None
+        out.append(f"{match.group(1)}pass" if match else line)
+        if not match:
+            depth, continued = _bracket_depth(line, depth)
+    return "\n".join(out)
+
+
+def _bracket_depth(line: str, depth: int) -> tuple[int, bool]:
+    """Open brackets after ``line`` (strings and comments skipped), and whether it ends with a
+    backslash: a magic can only start a logical line, never continue one."""
+    quote = ""
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            break
+        elif char in "\"'":
+            quote = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else char
+            i += len(quote) - 1
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return depth, line.rstrip().endswith("\\")
 
 
 def _answer_text(source: str) -> str:

@@ -5,24 +5,19 @@ call: the child is killed with its whole process group and a fresh one runs the 
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
-import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from grader.model import Call, Outcome, Rng, RunLog, Submission
 from grader.run import wire
+from grader.run.launch import Handle, Launcher, Spawner
 from grader.run.sandbox import Sandbox, choose_sandbox
 
-HERE = Path(__file__).parent
 MAX_MESSAGE = 256 * 1024 * 1024
 OUTPUT_CAP = 20_000
 
@@ -54,14 +49,24 @@ class Limits:
 
 @dataclass
 class _Attempt:
-    """One child process and what has been read from it so far."""
+    """One child and what has been read from it so far."""
 
-    process: subprocess.Popen[bytes]
-    reader: int
-    sandbox: Sandbox
-    buffer: bytes = b""
+    handle: Handle
+    buffer: bytearray = field(default_factory=bytearray)
     messages: list[dict[str, Any]] = field(default_factory=list)
     eof: bool = False
+    exit_code: int | None = None
+    finished: bool = False
+
+    @property
+    def reader(self) -> int:
+        return self.handle.reader
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.exit_code = self.handle.finish()
+            self.finished = True
+            os.close(self.handle.reader)
 
 
 def run_submission(
@@ -69,10 +74,13 @@ def run_submission(
     calls: list[Call],
     limits: Limits | None = None,
     sandbox: Sandbox | None = None,
+    launcher: Launcher | None = None,
 ) -> tuple[RunLog, list[Outcome]]:
-    """Run the submission's cells, then every call; return the load log and one outcome a call."""
+    """Run the submission's cells, then every call; return the load log and one outcome a call.
+    ``launcher`` starts the child (a warm fork server in a batch); by default, a fresh one."""
     limits = limits or Limits()
-    sandbox = sandbox or choose_sandbox("process")
+    own = launcher is None
+    launcher = launcher or Spawner(sandbox or choose_sandbox("process"))
     outcomes: dict[int, Outcome] = {}
     pending = list(range(len(calls)))
     cell_errors: tuple[tuple[int, str], ...] = ()
@@ -80,50 +88,52 @@ def run_submission(
     output = ""
     landlock: object = None
     deadline = time.monotonic() + limits.submission_timeout
-
-    with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        output_path = Path(scratch, "output.txt")
-        code_dir = _prepare(Path(scratch), sandbox)
-        while pending:
-            attempt = _start(
-                submission,
-                [(i, calls[i]) for i in pending],
-                limits,
-                sandbox,
-                Path(scratch),
-                code_dir,
-                output_path,
-            )
-            try:
-                loaded = _read_until(attempt, "loaded", min(limits.load_timeout, _left(deadline)))
-                if loaded is None:
-                    load_error = _why_stopped(attempt, limits.load_timeout, "loading your code")
-                    status = "timeout" if not attempt.eof else "crashed"
-                    for i in pending:
-                        outcomes[i] = Outcome(status=status, error=load_error)
-                    break
-                cell_errors = tuple((int(i), str(e)) for i, e in loaded.get("cell_errors", []))
-                landlock = loaded.get("landlock")
-                for i in list(pending):
-                    timeout = min(calls[i].timeout, _left(deadline))
-                    message = _read_until(attempt, "outcome", timeout)
-                    if message is None:
-                        reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
+    base_job = {
+        "cells": [[cell.index, cell.source] for cell in submission.cells],
+        "module_name": "__main__" if submission.kind == "notebook" else "submission",
+        "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
+    }
+    try:
+        with tempfile.TemporaryFile() as output_file:
+            while pending:
+                job = {**base_job, "calls": [_encode_call(i, calls[i]) for i in pending]}
+                attempt = _Attempt(launcher.start(job, output_file))
+                try:
+                    wait = min(limits.load_timeout, _left(deadline))
+                    loaded = _read_until(attempt, "loaded", wait)
+                    if loaded is None:
+                        load_error = _why_stopped(attempt, wait, "loading your code")
                         status = "crashed" if attempt.eof else "timeout"
-                        outcomes[i] = Outcome(status=status, error=reason, seconds=timeout)
+                        for i in pending:
+                            outcomes[i] = Outcome(status=status, error=load_error)
+                        break
+                    cell_errors = tuple((int(i), str(e)) for i, e in loaded.get("cell_errors", []))
+                    landlock = loaded.get("landlock")
+                    for i in list(pending):
+                        timeout = min(calls[i].timeout, _left(deadline))
+                        message = _read_until(attempt, "outcome", timeout)
+                        if message is None:
+                            reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
+                            status = "crashed" if attempt.eof else "timeout"
+                            outcomes[i] = Outcome(status=status, error=reason, seconds=timeout)
+                            pending.remove(i)
+                            break  # this child is finished; a fresh one takes the calls left
+                        outcomes[i] = _outcome(message, i)
                         pending.remove(i)
-                        break  # this child is finished; a fresh one takes the calls left
-                    outcomes[i] = _outcome(message, i)
-                    pending.remove(i)
-            finally:
-                _stop(attempt)
-            output += _read_output(output_path, OUTPUT_CAP - len(output))
-            if _left(deadline) <= 0:
-                for i in pending:
-                    outcomes[i] = Outcome(status="timeout", error="the submission ran out of time")
-                break
+                finally:
+                    attempt.finish()
+                if _left(deadline) <= 0:
+                    for i in pending:
+                        outcomes[i] = Outcome(
+                            status="timeout", error="the submission ran out of time"
+                        )
+                    break
+            output = _read_output(output_file, OUTPUT_CAP)
+    finally:
+        if own:
+            launcher.close()
 
-    layer = sandbox.describe() + (
+    layer = launcher.sandbox.describe() + (
         f", landlock ABI {landlock}"
         if isinstance(landlock, int) and landlock > 0
         else ", no landlock"
@@ -132,61 +142,6 @@ def run_submission(
     )
     log = RunLog(cell_errors=cell_errors, output=output, load_error=load_error, sandbox=layer)
     return log, [outcomes[i] for i in range(len(calls))]
-
-
-def _prepare(scratch: Path, sandbox: Sandbox) -> Path:
-    """A copy of the child's two files (all the grader code it sees), and its private folder."""
-    code_dir = scratch / "code"
-    code_dir.mkdir()
-    for name in ("child.py", "wire.py", "landlock.py"):
-        shutil.copy(HERE / name, code_dir / name)
-    workdir = scratch / "work"
-    workdir.mkdir()
-    if sandbox.uid is not None and os.geteuid() == 0:
-        os.chown(workdir, sandbox.uid, sandbox.uid)  # the child's own user may write here
-        scratch.chmod(0o711)  # it may pass through, not list
-        code_dir.chmod(0o755)
-    return code_dir
-
-
-def _start(
-    submission: Submission,
-    calls: list[tuple[int, Call]],
-    limits: Limits,
-    sandbox: Sandbox,
-    scratch: Path,
-    code_dir: Path,
-    output_path: Path,
-) -> _Attempt:
-    workdir = sandbox.workdir(scratch)
-    job = {
-        "cells": [[cell.index, cell.source] for cell in submission.cells],
-        "module_name": "__main__" if submission.kind == "notebook" else "submission",
-        "calls": [_encode_call(i, call) for i, call in calls],
-        "limits": limits.for_child(with_processes=sandbox.uid is not None),
-        **sandbox.child_options(code_dir, workdir),
-    }
-    reader, writer = os.pipe()
-    argv = [sys.executable, "-E", "-s", "-u", str(code_dir / "child.py"), str(writer)]
-    with open(output_path, "ab") as output:
-        process = subprocess.Popen(
-            sandbox.command(argv, code_dir),
-            stdin=subprocess.PIPE,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=scratch / "work",
-            env=sandbox.environment(workdir),
-            pass_fds=(writer,),
-            start_new_session=True,  # its own session and process group, killed as one
-        )
-    os.close(writer)
-    try:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps(job).encode())
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-    return _Attempt(process=process, reader=reader, sandbox=sandbox)
 
 
 def _encode_call(i: int, call: Call) -> dict[str, Any]:
@@ -214,9 +169,12 @@ def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any]
 
 def _fill(attempt: _Attempt, deadline: float) -> bool:
     """Read what the child has written until a full line arrives; False on timeout or EOF."""
+    buffer = attempt.buffer
+    searched = 0
     with selectors.DefaultSelector() as selector:
         selector.register(attempt.reader, selectors.EVENT_READ)
-        while b"\n" not in attempt.buffer:
+        while buffer.find(b"\n", searched) < 0:
+            searched = len(buffer)
             left = deadline - time.monotonic()
             if left <= 0 or not selector.select(left):
                 return False
@@ -224,11 +182,12 @@ def _fill(attempt: _Attempt, deadline: float) -> bool:
             if not chunk:
                 attempt.eof = True
                 return False
-            attempt.buffer += chunk
-            if len(attempt.buffer) > MAX_MESSAGE:
+            buffer += chunk
+            if len(buffer) > MAX_MESSAGE:
                 attempt.eof = True  # a flood, not a message: treat the child as dead
                 return False
-    *lines, attempt.buffer = attempt.buffer.split(b"\n")
+    *lines, rest = bytes(buffer).split(b"\n")
+    attempt.buffer = bytearray(rest)
     for line in lines:
         try:
             attempt.messages.append(wire.loads(line))
@@ -259,39 +218,18 @@ def _outcome(message: dict[str, Any], i: int) -> Outcome:
 def _why_stopped(attempt: _Attempt, timeout: float, what: str) -> str:
     if not attempt.eof:
         return f"{what} did not finish within {timeout:g} s"
-    code = attempt.process.poll()
-    if code is None:
-        try:
-            code = attempt.process.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            code = None
+    attempt.finish()
+    code = attempt.exit_code
     if code is not None and code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else code
+        number = -code
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else code
         return f"the process running {what} was killed by signal {name}"
     return f"the process running {what} exited (code {code}) before it answered"
 
 
-def _stop(attempt: _Attempt) -> None:
-    """Kill the child's whole process group and reap it."""
-    try:
-        os.killpg(attempt.process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        attempt.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    attempt.sandbox.reap()  # anything that left the group (a setsid daemon) goes too
-    os.close(attempt.reader)
-
-
-def _read_output(path: Path, cap: int) -> str:
-    if cap <= 0 or not path.exists():
-        return ""
-    with open(path, "rb") as handle:
-        text = handle.read(cap).decode("utf-8", "replace")
-    path.unlink()
-    return text
+def _read_output(output: Any, cap: int) -> str:
+    output.seek(0)
+    return output.read(cap).decode("utf-8", "replace")
 
 
 def _left(deadline: float) -> float:

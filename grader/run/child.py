@@ -1,9 +1,10 @@
 """The untrusted side of the boundary: runs one submission's code and the calls asked of it.
 
-Started by :mod:`grader.run.boundary` as a separate Python process, with this file's folder on
-``sys.path`` and nothing else of the grader. It reads one job (JSON) from standard input, runs
-the student's cells in order, then makes each call and writes each outcome as one line of plain
-data to the result file descriptor named on its command line. It knows no expected value.
+Started by :mod:`grader.run.launch` as a separate Python process, with this file's folder on
+``sys.path`` and nothing else of the grader: either for one job (JSON on standard input), or as
+a warm fork server (``--zygote``) that forks a fresh child per job. A job's child runs the
+student's cells in order, then makes each call and writes each outcome as one line of plain
+data to its result file descriptor. It knows no expected value.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import ctypes
 import json
 import os
 import resource
+import shutil
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -24,14 +27,26 @@ import numpy as np
 import wire
 
 MAX_ERROR = 2_000
+HEADER = 16  # bytes of a request's length header in the fork server's protocol
 
 
 def main() -> None:
-    result_fd = int(sys.argv[1])
+    if sys.argv[1] == "--zygote":
+        serve(socket.socket(fileno=int(sys.argv[2])))
+        return
     job = json.loads(sys.stdin.buffer.read())
     sys.stdin.close()
+    run_job(job, int(sys.argv[1]))
+
+
+def run_job(job: dict[str, Any], result_fd: int) -> None:
+    """Become the sandbox's user, confine, limit; run the cells, then every call."""
+    workdir = job.get("workdir")
     if job.get("uid") is not None and os.getuid() == 0:
         _become(int(job["uid"]), keep_read=bool(job.get("keep_read")))
+    if workdir:
+        os.makedirs(workdir, exist_ok=True)
+        os.chdir(workdir)
     confined = 0
     if job.get("confine"):
         confined = landlock.confine(job["confine"]["readable"], job["confine"]["writable"])
@@ -49,6 +64,101 @@ def main() -> None:
     for call in job["calls"]:
         send(_make_call(call, namespace))
     send({"event": "done"})
+
+
+# --- the warm fork server ----------------------------------------------------------------------
+
+
+def serve(control: socket.socket) -> None:
+    """Fork a fresh child per job, with numpy already imported: a job costs a fork, not an
+    interpreter. Requests are one JSON line each; a job comes with its result and output fds.
+    ``run`` forks; ``finish`` kills the job's process group and its user's processes, reaps,
+    and answers with the exit status. This process runs no student code itself."""
+    current = 0
+    while True:
+        request, fds = _receive(control)
+        if request is None:
+            return
+        if request["op"] == "run":
+            pid = os.fork()
+            if pid == 0:
+                _run_forked(control, request["job"], fds)
+            for fd in fds:
+                os.close(fd)
+            current = pid
+            control.sendall(wire.dumps({"pid": pid}))
+        elif request["op"] == "finish":
+            status = _finish(current, request.get("uid"), request.get("workdir"))
+            current = 0
+            control.sendall(wire.dumps({"status": status}))
+
+
+def _receive(control: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    """One request: a 16-byte length header (carrying the fds), then that much JSON."""
+    header, fds, _, _ = socket.recv_fds(control, HEADER, 4)
+    while header and len(header) < HEADER:
+        more = control.recv(HEADER - len(header))
+        if not more:
+            return None, []
+        header += more
+    if not header:
+        return None, []
+    size, data = int(header), b""
+    while len(data) < size:
+        chunk = control.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            return None, []
+        data += chunk
+    return json.loads(data), list(fds)
+
+
+def _run_forked(control: socket.socket, job: dict[str, Any], fds: list[int]) -> None:
+    code = 0
+    try:
+        control.close()
+        os.setsid()  # its own session and process group, killed as one
+        result_fd, output_fd = fds
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        os.close(output_fd)
+        run_job(job, result_fd)
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _finish(pid: int, uid: int | None, workdir: str | None) -> int:
+    """Kill what the job left running, clean its folder, and return its wait status."""
+    if pid:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if uid is not None and os.getuid() == 0:
+        reaper = os.fork()
+        if reaper == 0:  # as the job's user: kill all its processes, remove its files
+            try:
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+                if workdir:
+                    shutil.rmtree(workdir, ignore_errors=True)
+            finally:
+                os._exit(0)
+        os.waitpid(reaper, 0)
+    status = 0
+    if pid:
+        _, status = os.waitpid(pid, 0)
+    while True:  # reap any zombie the job's forks left us
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    return os.waitstatus_to_exitcode(status) if pid else 0
 
 
 def _limit_resources(limits: dict[str, int]) -> None:

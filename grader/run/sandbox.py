@@ -69,20 +69,19 @@ class Sandbox:
         who = f", as uid {self.uid}" if self.uid is not None else ""
         return f"{self.name}{who}"
 
-    def command(self, argv: list[str], code_dir: Path) -> list[str]:
-        """The command line that starts ``argv`` (python, child.py, ...) in this layer."""
+    def command(self, argv: list[str], code_dir: Path, server: bool = False) -> list[str]:
+        """The command line that starts ``argv`` (python, child.py, ...) in this layer. A fork
+        server (``server``) may also kill its children, which run as the sandbox's user."""
         if self.name == "process":
             return argv
-        return _bwrap_argv(self.uid is not None) + [
-            "--ro-bind",
-            str(code_dir),
-            INSIDE_CODE,
-            "--",
-            argv[0],
-            *argv[1:-2],
-            f"{INSIDE_CODE}/child.py",
-            argv[-1],
-        ]
+        script = argv.index(str(code_dir / "child.py"))
+        inside = [*argv[:script], f"{INSIDE_CODE}/child.py", *argv[script + 1 :]]
+        extra = ["--cap-add", "CAP_KILL"] if server and self.uid is not None else []
+        return (
+            _bwrap_argv(self.uid is not None)
+            + extra
+            + ["--ro-bind", str(code_dir), INSIDE_CODE, "--", *inside]
+        )
 
     def workdir(self, scratch: Path) -> Path:
         """The child's private working folder, as the child sees it."""

@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="name students by this regex over file names instead of the LMS naming found, "
         "e.g. '(?P<student>[a-z0-9]+)_sheet3'; groups: student (required), name, late, attempt",
     )
+    grade.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade everything again (default: only what is new or changed)",
+    )
+    grade.add_argument("--workers", type=int, help="parallel workers (default: one per core)")
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on this Dask distributed scheduler, e.g. tcp://host:8786",
+    )
+    grade.add_argument(
+        "--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)"
+    )
     common(grade)
 
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
@@ -148,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 sandbox=args.sandbox,
                 roster=args.roster,
                 name_pattern=args.name_pattern,
+                regrade=args.regrade,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                gradebook=args.gradebook,
             )
         if args.command == "export":
             from grader.commands import export

@@ -14,6 +14,7 @@ from grader.check.cases import Case, build_cases
 from grader.check.engine import ReferenceLookup, judge_check, manual_check, unreadable_check
 from grader.model import Outcome, Submission, SubmissionResult
 from grader.run.boundary import Limits, run_submission
+from grader.run.launch import Launcher
 from grader.run.sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,11 @@ def grading_plan(assignment: Assignment, hidden_seed: int, public_only: bool = F
 
 
 def grade_submission(
-    submission: Submission, plan: Plan, limits: Limits | None = None, sandbox: Sandbox | None = None
+    submission: Submission,
+    plan: Plan,
+    limits: Limits | None = None,
+    sandbox: Sandbox | None = None,
+    launcher: Launcher | None = None,
 ) -> SubmissionResult:
     """Grade one submission: every check of the plan appears once in the result."""
     if submission.problem:
@@ -64,7 +69,7 @@ def grade_submission(
         )
     calls = [case.call for case in plan.cases]
     try:
-        log, outcomes = run_submission(submission, calls, limits or plan.limits, sandbox)
+        log, outcomes = run_submission(submission, calls, limits or plan.limits, sandbox, launcher)
     except Exception as exc:  # the grader's fault, not the student's: say so, go on
         problem = f"the grader could not run {submission.path}: {type(exc).__name__}: {exc}"
         logger.exception("running %s", submission.path)

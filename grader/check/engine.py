@@ -13,7 +13,8 @@ import numpy as np
 
 from grader.assignment import CheckSpec, Mistake
 from grader.check.cases import Case, describe_call
-from grader.check.compare import compare_allclose, compare_normal
+from grader.check.compare import as_numbers, compare_allclose, compare_normal
+from grader.check.stats import variance_consistent
 from grader.model import CaseResult, CheckResult, Outcome, Rng, RunLog, Submission, Verdict
 
 ReferenceLookup = Callable[[str], Callable[..., Verdict]]
@@ -62,7 +63,8 @@ def _match_mistake(case: Case, value: Any, alpha: float) -> str | None:
     """The first known wrong answer that this value matches, by the check's own comparison."""
     for name, wrong in case.variants:
         if case.compare.kind == "normal":
-            if compare_normal(value, wrong, alpha).passed:
+            array, _ = as_numbers(value)
+            if array is not None and variance_consistent(array, wrong, alpha):
                 return name
         elif compare_allclose(value, wrong, case.compare.rtol, case.compare.atol).passed:
             return name

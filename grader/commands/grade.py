@@ -8,10 +8,14 @@ download and the roster said of each student (read by ``grader export``).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -19,16 +23,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import grader
-from grader.assignment import load_assignment
+from grader.assignment import Assignment, load_assignment
+from grader.batch import Job, grade_many
 from grader.export.graded import lms_summary, write_sidecar
 from grader.export.results import write_json_atomic, write_results
-from grader.grading import Plan, grade_submission, grading_plan
+from grader.gradebook import Gradebook, Stored
 from grader.load.discover import Naming, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
 from grader.model import Submission, SubmissionResult
 from grader.report.render import render_report, render_summary
-from grader.run.sandbox import Sandbox, choose_sandbox, fallback_warning
+from grader.run.sandbox import choose_sandbox, fallback_warning
 
 
 def main(
@@ -42,6 +47,10 @@ def main(
     console: Console | None = None,
     roster: Path | None = None,
     name_pattern: str | None = None,
+    regrade: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    gradebook: Path | None = None,
 ) -> int:
     """Grade every submission found under ``paths``; 0 when every one was graded."""
     console = console or Console(stderr=True)
@@ -58,31 +67,71 @@ def main(
     warning = fallback_warning(sandbox, layer)
     if warning:
         console.print(f"[yellow]{warning}[/yellow]")
+    book = Gradebook(gradebook or out / "gradebook.sqlite")
+    key = plan_key(spec, hidden_seed)
+    stored = {} if regrade else book.stored(spec.name)
+    todo = [s for s in submissions if stored.get(s.student) != Stored(s.content_hash, key)]
+    workers = workers or (os.cpu_count() or 1)
+    if len(todo) < 4 * workers:
+        workers = 1  # starting worker processes costs more than it saves for a few submissions
+    where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
     console.print(
-        f"Grading {len(submissions)} submission(s) of {spec.name} "
-        f"(sandbox: {layer.describe()}, hidden seed {hidden_seed}) into {out}"
+        f"Grading {len(todo)} of {len(submissions)} submission(s) of {spec.name} "
+        f"({len(submissions) - len(todo)} unchanged since the last run; sandbox: "
+        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}"
     )
-    plan = grading_plan(spec, hidden_seed)
-    results = []
-    for result in _with_progress(grade_all(submissions, plan, layer), len(submissions), console):
+    job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
+    run = book.start_run(spec.name, key, hidden_seed, layer.describe())
+    hashes = {s.student: s.content_hash for s in todo}
+    failures: list[SubmissionResult] = []
+    graded = 0
+    for result in _with_progress(grade_many(todo, job, workers, scheduler), len(todo), console):
+        if result.problem and result.problem.startswith("internal:"):
+            failures.append(result)  # not stored: the next run grades it again
+        else:
+            book.record(run, key, hashes[result.student], result)
+            graded += 1
         render_report(result, out / "reports", spec.course / "templates", spec.title)
-        results.append(result)
-    write_results(results, out / "results.json")
-    write_sidecar(out, spec, submissions, class_list)
-    render_summary(results, out / "reports", spec.course / "templates", spec.title)
+    book.finish_run(run, graded)
+    results = publish(book, spec, out, {s.student for s in submissions}, failures)
+    write_sidecar(out, spec, [_light(s) for s in submissions], class_list)
+    book.close()
     _summary_table(results, console)
     for line in lms_summary(submissions, class_list):
         console.print(line, highlight=False)
+    for result in failures:
+        console.print(f"[red]{result.student}: {result.problem}[/red]", highlight=False)
     console.print(f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}")
     return 0
 
 
-def grade_all(
-    submissions: Iterable[Submission], plan: Plan, sandbox: Sandbox
-) -> Iterator[SubmissionResult]:
-    """Grade one submission after another; a broken one is graded, never fatal."""
-    for submission in submissions:
-        yield grade_submission(submission, plan, sandbox=sandbox)
+def publish(
+    book: Gradebook,
+    spec: Assignment,
+    out: Path,
+    students: set[str],
+    extra: list[SubmissionResult] = (),
+) -> list[SubmissionResult]:
+    """results.json and the class summary, rendered from the gradebook (never half-written)."""
+    results = sorted([*book.results(spec.name, students), *extra], key=lambda r: r.student)
+    write_results(results, out / "results.json")
+    render_summary(results, out / "reports", spec.course / "templates", spec.title)
+    return results
+
+
+def plan_key(spec: Assignment, hidden_seed: int) -> str:
+    """What a stored result was graded under: the rubric, the reference, the hidden seed and
+    the grader's version. A change to any of them means grading again."""
+    digest = hashlib.sha256(spec.rubric_path.read_bytes())
+    if spec.reference_path and spec.reference_path.exists():
+        digest.update(spec.reference_path.read_bytes())
+    digest.update(f"{hidden_seed}:{grader.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _light(submission: Submission) -> Submission:
+    """The submission without its code: what the sidecar needs, small enough to keep."""
+    return replace(submission, cells=(), answers={})
 
 
 def _hidden_seed(out: Path, assignment: str, seed: int | None) -> int:
@@ -135,31 +184,52 @@ def _with_progress(
 
 
 def _summary_table(results: list[SubmissionResult], console: Console) -> None:
-    table = Table(title="Summary")
-    for column in ("student", "score", "passed", "failed", "error/timeout", "missing", "note"):
-        table.add_column(
-            column, justify="right" if column != "student" and column != "note" else "left"
-        )
-    for r in results:
-        count = {
-            s: sum(c.status == s for c in r.checks)
-            for s in ("passed", "failed", "error", "timeout", "missing")
-        }
-        note = r.problem or (
-            f"{len(r.log.cell_errors)} cell(s) raised" if r.log.cell_errors else ""
-        )
-        table.add_row(
-            r.student,
-            f"{r.score:g}/{r.max_score:g}",
-            str(count["passed"]),
-            str(count["failed"]),
-            str(count["error"] + count["timeout"]),
-            str(count["missing"]),
-            note[:60],
-        )
+    """A row per student for a small class; per check pass rates for a large one. Problems
+    are listed last, so they are not lost in the scroll."""
+    if len(results) <= 40:
+        table = Table(title="Summary")
+        for column in ("student", "score", "passed", "failed", "error/timeout", "missing", "note"):
+            table.add_column(column, justify="left" if column in ("student", "note") else "right")
+        for r in results:
+            count = Counter(c.status for c in r.checks)
+            note = r.problem or (
+                f"{len(r.log.cell_errors)} cell(s) raised" if r.log.cell_errors else ""
+            )
+            table.add_row(
+                r.student,
+                f"{r.score:g}/{r.max_score:g}",
+                str(count["passed"]),
+                str(count["failed"]),
+                str(count["error"] + count["timeout"]),
+                str(count["missing"]),
+                note[:60],
+            )
+    else:
+        table = Table(title=f"Summary of {len(results)} submissions")
+        for column in ("check", "passed", "failed", "error/timeout", "missing", "manual"):
+            table.add_column(column, justify="left" if column == "check" else "right")
+        by_check: dict[str, Counter[str]] = {}
+        for r in results:
+            for c in r.checks:
+                by_check.setdefault(c.id, Counter())[c.status] += 1
+        for check_id, count in by_check.items():
+            table.add_row(
+                check_id,
+                str(count["passed"]),
+                str(count["failed"]),
+                str(count["error"] + count["timeout"]),
+                str(count["missing"]),
+                str(count["manual"]),
+            )
     console.print(table)
+    if results:
+        scores = sorted(r.score for r in results)
+        console.print(
+            f"Scores: median {scores[len(scores) // 2]:g}, lowest {scores[0]:g}, "
+            f"highest {scores[-1]:g} of {results[0].max_score:g}"
+        )
     problems = [r for r in results if r.problem]
     if problems:
-        console.print(f"[yellow]{len(problems)} submission(s) could not be read:[/yellow]")
+        console.print(f"[yellow]{len(problems)} submission(s) could not be graded fully:[/yellow]")
         for r in problems:
-            console.print(f"  {r.student}: {r.problem}")
+            console.print(f"  {r.student}: {r.problem}", highlight=False)

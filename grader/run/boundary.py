@@ -168,13 +168,11 @@ def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any]
 
 
 def _fill(attempt: _Attempt, deadline: float) -> bool:
-    """Read what the child has written until a full line arrives; False on timeout or EOF."""
-    buffer = attempt.buffer
-    searched = 0
+    """Read until at least one whole message has arrived; False on timeout or EOF. A message
+    is a JSON line, followed by the raw arrays its ``blobs`` field announces."""
     with selectors.DefaultSelector() as selector:
         selector.register(attempt.reader, selectors.EVENT_READ)
-        while buffer.find(b"\n", searched) < 0:
-            searched = len(buffer)
+        while not _parse(attempt):
             left = deadline - time.monotonic()
             if left <= 0 or not selector.select(left):
                 return False
@@ -182,18 +180,44 @@ def _fill(attempt: _Attempt, deadline: float) -> bool:
             if not chunk:
                 attempt.eof = True
                 return False
-            buffer += chunk
-            if len(buffer) > MAX_MESSAGE:
+            attempt.buffer += chunk
+            if len(attempt.buffer) > MAX_MESSAGE:
                 attempt.eof = True  # a flood, not a message: treat the child as dead
                 return False
-    *lines, rest = bytes(buffer).split(b"\n")
-    attempt.buffer = bytearray(rest)
-    for line in lines:
-        try:
-            attempt.messages.append(wire.loads(line))
-        except ValueError:
-            continue  # garbage on the result channel is ignored, never trusted
     return True
+
+
+def _parse(attempt: _Attempt) -> bool:
+    """Move every complete message out of the buffer; True if there was at least one."""
+    buffer, found = attempt.buffer, False
+    while True:
+        end = buffer.find(b"\n")
+        if end < 0:
+            break
+        try:
+            message = wire.loads(bytes(buffer[:end]))
+        except ValueError:
+            del buffer[: end + 1]  # garbage on the result channel is ignored, never trusted
+            continue
+        sizes = message.get("blobs", [])
+        if not (
+            isinstance(sizes, list)
+            and all(type(n) is int and n >= 0 for n in sizes)
+            and sum(sizes) <= MAX_MESSAGE
+        ):
+            del buffer[: end + 1]
+            continue
+        if len(buffer) < end + 1 + sum(sizes):
+            break  # its arrays are still on their way
+        start, blobs = end + 1, []
+        for size in sizes:
+            blobs.append(bytes(buffer[start : start + size]))
+            start += size
+        del buffer[:start]
+        message["blobs"] = blobs
+        attempt.messages.append(message)
+        found = True
+    return found
 
 
 def _outcome(message: dict[str, Any], i: int) -> Outcome:
@@ -207,9 +231,12 @@ def _outcome(message: dict[str, Any], i: int) -> Outcome:
     if status != "ok":
         return Outcome(status="error", error=str(message.get("error", ""))[:2000], seconds=seconds)
     try:
-        value = wire.decode(message.get("value"))
+        blobs = message.get("blobs") or []
+        value = wire.decode(message.get("value"), blobs)
         after = message.get("args_after")
-        args_after = tuple(wire.decode(a) for a in after) if isinstance(after, list) else None
+        args_after = (
+            tuple(wire.decode(a, blobs) for a in after) if isinstance(after, list) else None
+        )
     except (wire.WireError, RecursionError) as exc:
         return Outcome(status="error", error=f"returned {exc}", seconds=seconds)
     return Outcome(status="ok", value=value, args_after=args_after, seconds=seconds)

@@ -62,7 +62,7 @@ def run_job(job: dict[str, Any], result_fd: int) -> None:
     send({"event": "loaded", "cell_errors": cell_errors, "landlock": confined})
 
     for call in job["calls"]:
-        send(_make_call(call, namespace))
+        send(*_make_call(call, namespace))
     send({"event": "done"})
 
 
@@ -214,8 +214,8 @@ class _CapData(ctypes.Structure):
 
 
 def _sender(fd: int):
-    def send(message: dict[str, Any]) -> None:
-        data = wire.dumps(message)
+    def send(message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+        data = wire.frame(message, blobs or [])
         while data:
             written = os.write(fd, data)
             data = data[written:]
@@ -233,7 +233,14 @@ def _run_cell(index: int, source: str, namespace: dict[str, Any]) -> str:
     return ""
 
 
-def _make_call(call: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
+def _make_call(call: dict[str, Any], namespace: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    """The outcome message of one call, and the raw arrays that go with it."""
+    blobs: list[bytes] = []
+    reply = _answer(call, namespace, blobs)
+    return reply, blobs if reply.get("status") == "ok" else []
+
+
+def _answer(call: dict[str, Any], namespace: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     reply: dict[str, Any] = {"event": "outcome", "call": call["id"]}
     function = namespace.get(call["function"])
     if function is None:
@@ -263,9 +270,9 @@ def _make_call(call: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any
 
     try:
         value = values[0] if call.get("repeat", 1) == 1 else _stack(values)
-        reply.update(status="ok", value=wire.encode(value), seconds=seconds)
+        reply.update(status="ok", value=wire.encode(value, blobs), seconds=seconds)
         if call.get("return_args"):
-            reply["args_after"] = [wire.encode(arg) for arg in args if not _is_rng(arg)]
+            reply["args_after"] = [wire.encode(arg, blobs) for arg in args if not _is_rng(arg)]
     except wire.WireError as exc:
         return {**reply, "status": "error", "error": f"returned {exc}", "seconds": seconds}
     except Exception as exc:

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-ARRAY_KEY = "__ndarray__"
+ARRAY_KEY = "__ndarray__"  # an array as base64 .npy text, inside the JSON
+BLOB_KEY = "__blob__"  # an array as raw .npy bytes after the JSON line (see frame)
 RNG_KEY = "__rng__"
 ALLOWED_KINDS = "biuf"  # bool, int, unsigned, float: no objects, strings, records or complex
 MAX_DEPTH = 8
@@ -24,8 +25,9 @@ class WireError(ValueError):
     """A value that is not plain data."""
 
 
-def encode(value: Any, depth: int = 0) -> Any:
-    """Turn a value into JSON-ready plain data, or raise WireError saying what it was."""
+def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
+    """Turn a value into JSON-ready plain data, or raise WireError saying what it was. With
+    ``blobs``, arrays go there as raw .npy bytes (see :func:`frame`) instead of base64."""
     if depth > MAX_DEPTH:
         raise WireError("a value nested too deeply")
     if value is None or isinstance(value, (bool, str)):
@@ -33,26 +35,34 @@ def encode(value: Any, depth: int = 0) -> Any:
     if isinstance(value, (int, float)) and type(value) in (int, float, bool):
         return value
     if isinstance(value, np.generic):
-        return encode(_plain_array(np.asarray(value)).item(), depth + 1)
+        return encode(_plain_array(np.asarray(value)).item(), blobs, depth + 1)
     if isinstance(value, np.ndarray):
-        return {ARRAY_KEY: _npy_text(_plain_array(value))}
+        if blobs is None:
+            return {ARRAY_KEY: _npy_text(_plain_array(value))}
+        blobs.append(_npy_bytes(_plain_array(value)))
+        return {BLOB_KEY: len(blobs) - 1}
     if type(value) in (list, tuple):
-        return [encode(item, depth + 1) for item in value]
+        return [encode(item, blobs, depth + 1) for item in value]
     if type(value) is dict and all(type(key) is str for key in value):
-        return {key: encode(item, depth + 1) for key, item in value.items()}
+        return {key: encode(item, blobs, depth + 1) for key, item in value.items()}
     raise WireError(f"a value of type {type(value).__name__}, not a number, list or array")
 
 
-def decode(data: Any, depth: int = 0) -> Any:
+def decode(data: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
     """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle."""
     if depth > MAX_DEPTH + 1:
         raise WireError("a value nested too deeply")
     if isinstance(data, list):
-        return [decode(item, depth + 1) for item in data]
+        return [decode(item, blobs, depth + 1) for item in data]
     if isinstance(data, dict):
         if set(data) == {ARRAY_KEY}:
             return _read_npy(data[ARRAY_KEY])
-        return {str(key): decode(item, depth + 1) for key, item in data.items()}
+        if set(data) == {BLOB_KEY}:
+            index = data[BLOB_KEY]
+            if not blobs or type(index) is not int or not 0 <= index < len(blobs):
+                raise WireError("an array reference to nothing")
+            return _read_npy_bytes(blobs[index])
+        return {str(key): decode(item, blobs, depth + 1) for key, item in data.items()}
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     raise WireError(f"unexpected {type(data).__name__} in a message")
@@ -61,6 +71,13 @@ def decode(data: Any, depth: int = 0) -> Any:
 def dumps(message: dict[str, Any]) -> bytes:
     """One message as one line of JSON."""
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def frame(message: dict[str, Any], blobs: list[bytes]) -> bytes:
+    """A message with raw arrays: its JSON line (saying the blobs' sizes), then the bytes."""
+    if not blobs:
+        return dumps(message)
+    return dumps({**message, "blobs": [len(b) for b in blobs]}) + b"".join(blobs)
 
 
 def loads(line: bytes) -> dict[str, Any]:
@@ -84,17 +101,29 @@ def _plain_array(array: np.ndarray) -> np.ndarray:
     return plain if plain.flags.c_contiguous else plain.copy(order="C")
 
 
-def _npy_text(array: np.ndarray) -> str:
+def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def _npy_text(array: np.ndarray) -> str:
+    return base64.b64encode(_npy_bytes(array)).decode("ascii")
 
 
 def _read_npy(text: Any) -> np.ndarray:
     if not isinstance(text, str):
         raise WireError("an array field that is not text")
     try:
-        array = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+        data = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise WireError("an unreadable array (bad base64)") from exc
+    return _read_npy_bytes(data)
+
+
+def _read_npy_bytes(data: bytes) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:  # any malformed payload is the sender's fault, never ours
         raise WireError(f"an unreadable array ({type(exc).__name__})") from exc
     if type(array) is not np.ndarray or array.dtype.kind not in ALLOWED_KINDS:

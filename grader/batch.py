@@ -1,0 +1,141 @@
+"""Grade many submissions at once: warm workers on every core, or a Dask cluster.
+
+Each worker builds the same plan (same rubric, reference and hidden seed) and keeps one warm
+fork server in the sandbox, so a submission costs a fork, not an interpreter. Submissions are
+streamed with a bounded number in flight, and results come back as they finish; the parent
+alone keeps the gradebook. The student code still runs only in the sandboxed children.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+from grader.assignment import load_assignment
+from grader.check.engine import unreadable_check
+from grader.grading import Plan, grade_submission, grading_plan
+from grader.model import Submission, SubmissionResult
+from grader.run.launch import ForkServer
+from grader.run.sandbox import choose_sandbox
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every worker needs to build the same plan and sandbox."""
+
+    assignment: str
+    course: str
+    hidden_seed: int
+    sandbox: str
+
+
+_WORKERS: dict[tuple[Job, int], tuple[Plan, ForkServer]] = {}  # per process and thread
+
+
+def _worker(job: Job) -> tuple[Plan, ForkServer]:
+    key = (job, threading.get_ident())
+    if key not in _WORKERS:
+        plan = grading_plan(load_assignment(job.assignment, job.course), job.hidden_seed)
+        server = ForkServer(choose_sandbox(job.sandbox))
+        atexit.register(server.close)
+        _WORKERS[key] = (plan, server)
+    return _WORKERS[key]
+
+
+def grade_one(job: Job, submission: Submission) -> SubmissionResult:
+    """Grade one submission with this worker's warm fork server."""
+    plan, server = _worker(job)
+    return grade_submission(submission, plan, launcher=server)
+
+
+def _close_workers() -> None:
+    for _, server in _WORKERS.values():
+        server.close()
+    _WORKERS.clear()
+
+
+def grade_many(
+    submissions: Iterable[Submission], job: Job, workers: int = 1, scheduler: str | None = None
+) -> Iterator[SubmissionResult]:
+    """Every submission's result, in the order they finish."""
+    if scheduler:
+        yield from _on_dask(submissions, job, scheduler)
+    elif workers <= 1:
+        try:
+            for submission in submissions:
+                yield grade_one(job, submission)
+        finally:
+            _close_workers()
+    else:
+        yield from _on_processes(submissions, job, workers)
+
+
+def _on_processes(
+    submissions: Iterable[Submission], job: Job, workers: int
+) -> Iterator[SubmissionResult]:
+    """A pool of worker processes, at most two submissions each in flight."""
+    pending = iter(submissions)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        running: dict[Future[SubmissionResult], Submission] = {}
+
+        def refill() -> None:
+            for submission in pending:
+                running[pool.submit(grade_one, job, submission)] = submission
+                if len(running) >= 2 * workers:
+                    return
+
+        refill()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield _result(future, running.pop(future), job)
+            refill()
+
+
+def _on_dask(
+    submissions: Iterable[Submission], job: Job, scheduler: str
+) -> Iterator[SubmissionResult]:
+    """The same work on a Dask distributed cluster; the gradebook stays with the caller."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise RuntimeError("--scheduler needs Dask: pip install 'grader[cluster]'") from exc
+    with Client(scheduler) as client:
+        workers = max(sum(client.nthreads().values()), 1)
+        pending = iter(submissions)
+        started: dict[str, Submission] = {}
+        first = []
+        for submission in pending:
+            future = client.submit(grade_one, job, submission, pure=False)
+            started[future.key] = submission
+            first.append(future)
+            if len(first) >= 2 * workers:
+                break
+        flow = as_completed(first)
+        for future in flow:
+            yield _result(future, started.pop(future.key), job)
+            following = next(pending, None)
+            if following is not None:
+                nxt = client.submit(grade_one, job, following, pure=False)
+                started[nxt.key] = following
+                flow.add(nxt)
+
+
+def _result(future: object, submission: Submission, job: Job) -> SubmissionResult:
+    """The future's result; a worker that failed costs this submission a clear message."""
+    try:
+        return future.result()  # type: ignore[attr-defined, no-any-return]
+    except Exception as exc:  # the grader's worker failed, not the student
+        problem = (
+            f"internal: the grader's worker failed on {submission.path} "
+            f"({type(exc).__name__}: {exc}); rerun the batch to grade it"
+        )
+        spec = load_assignment(job.assignment, job.course)
+        checks = tuple(unreadable_check(check, problem) for check in spec.checks)
+        return SubmissionResult(
+            submission.student, str(submission.path), checks, spec.name, problem=problem
+        )

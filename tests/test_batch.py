@@ -1,0 +1,161 @@
+"""Batch grading at scale: the gradebook, resuming after a crash, regrading, workers, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from grader.gradebook import Gradebook, GradebookError
+from tests.conftest import ROOT
+
+EXAMPLES = sorted(p for p in (ROOT / "submissions").iterdir() if p.suffix == ".ipynb")
+
+
+def class_of(folder: Path, copies: int = 2) -> Path:
+    """A class folder: each example notebook under several student names."""
+    folder.mkdir()
+    for n in range(copies):
+        for example in EXAMPLES:
+            shutil.copy(example, folder / f"{example.stem}{n}.ipynb")
+    return folder
+
+
+def results_of(out: Path) -> list[dict]:
+    return json.loads((out / "results.json").read_text())
+
+
+def grade(folder: Path, out: Path, *extra: str) -> int:
+    return main(["grade", str(folder), "--out", str(out), "--seed", "3", *extra])
+
+
+def runs(out: Path) -> list[tuple[int, int | None, str | None]]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return db.execute("SELECT id, graded, finished FROM runs ORDER BY id").fetchall()
+
+
+def test_results_are_stored_as_each_submission_finishes(tmp_path: Path) -> None:
+    folder = class_of(tmp_path / "class", copies=1)
+    assert grade(folder, tmp_path / "out", "--workers", "1") == 0
+    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
+        rows = db.execute("SELECT student, score FROM submissions ORDER BY student").fetchall()
+        checks = db.execute("SELECT COUNT(*) FROM check_results").fetchone()[0]
+    assert [r[0] for r in rows] == sorted(p.stem + "0" for p in EXAMPLES)
+    assert checks == 11 * len(EXAMPLES)
+    assert {r["student"]: r["score"] for r in results_of(tmp_path / "out")} == dict(rows)
+
+
+def test_a_rerun_grades_only_what_is_new_or_changed(tmp_path: Path) -> None:
+    folder = class_of(tmp_path / "class", copies=1)
+    out = tmp_path / "out"
+    assert grade(folder, out) == 0
+    first = results_of(out)
+    assert grade(folder, out) == 0  # nothing changed: nothing graded
+    assert runs(out)[-1][1] == 0 and results_of(out) == first
+    shutil.copy(folder / "alice0.ipynb", folder / "bob0.ipynb")  # bob resubmits alice's work
+    assert grade(folder, out) == 0
+    assert runs(out)[-1][1] == 1
+    assert {r["student"]: r["score"] for r in results_of(out)}["bob0"] == 76.0
+    assert grade(folder, out, "--regrade") == 0
+    assert runs(out)[-1][1] == len(EXAMPLES)
+
+
+def test_a_batch_killed_midway_is_completed_by_the_rerun_exactly_once(tmp_path: Path) -> None:
+    """SIGKILL the whole grader mid-batch; the same command then finishes the job, and the
+    results equal those of a batch that was never interrupted."""
+    folder = class_of(tmp_path / "class", copies=3)
+    total = 3 * len(EXAMPLES)
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(folder),
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        "--workers",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    stored = 0
+    deadline = time.monotonic() + 120
+    while stored < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(out / "gradebook.sqlite", timeout=1) as db:
+                stored = db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        except sqlite3.Error:
+            pass
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 3 <= stored < total, "the kill came too late to test anything"
+    assert not (out / "results.json").exists()  # never half-written: not written at all yet
+
+    assert grade(folder, out, "--workers", "1") == 0
+    (first_run, graded_first, finished_first), (_, graded_second, _) = runs(out)
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        by_run = dict(db.execute("SELECT run_id, COUNT(*) FROM submissions GROUP BY run_id"))
+    assert finished_first is None and graded_first is None  # the killed run never finished
+    assert by_run[first_run] + graded_second == total  # each graded exactly once in all
+    assert len(results_of(out)) == total
+
+    clean = tmp_path / "clean"
+    assert grade(folder, clean, "--workers", "1") == 0
+    assert results_of(out) == results_of(clean)
+
+
+def test_workers_and_a_dask_cluster_give_the_same_results(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    folder = class_of(tmp_path / "class", copies=2)
+    assert grade(folder, tmp_path / "one", "--workers", "1") == 0
+    assert grade(folder, tmp_path / "two", "--workers", "2") == 0
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        assert grade(folder, tmp_path / "dask", "--scheduler", cluster.scheduler_address) == 0
+    local = results_of(tmp_path / "one")
+    assert results_of(tmp_path / "two") == local
+    assert results_of(tmp_path / "dask") == local
+
+
+def test_manual_grades_live_in_the_gradebook_and_reach_the_results(tmp_path: Path) -> None:
+    folder = class_of(tmp_path / "class", copies=1)
+    out = tmp_path / "out"
+    assert grade(folder, out) == 0
+    book = Gradebook(out / "gradebook.sqlite")
+    book.set_manual_grade("sheet3", "alice0", "1b.derivation", 8, "Clear and complete.", "TA")
+    book.set_manual_grade("sheet3", "alice0", "2a.proof", 6, "The base case is missing.")
+    results = {r.student: r for r in book.results("sheet3")}
+    book.close()
+    checks = {c.id: c for c in results["alice0"].checks}
+    assert (checks["1b.derivation"].status, checks["1b.derivation"].score) == ("passed", 8)
+    assert (checks["2a.proof"].status, checks["2a.proof"].score) == ("failed", 6)
+    assert "base case" in checks["2a.proof"].feedback
+    assert checks["1c.explanation"].status == "manual"
+    assert results["alice0"].score == 76 + 14
+
+
+def test_a_gradebook_of_another_schema_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    Gradebook(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(GradebookError, match="schema 99"):
+        Gradebook(path)
+    (tmp_path / "junk.sqlite").write_text("not a database at all " * 100)
+    with pytest.raises(GradebookError, match="junk.sqlite"):
+        Gradebook(tmp_path / "junk.sqlite")

@@ -271,10 +271,13 @@ def test_no_grader_file_is_changed_and_nothing_is_written_outside(batch: Batch) 
     assert not list(Path("/tmp").glob(f"pwned-{batch.token}*"))  # not even /tmp, not unpickled
     out = batch.root / "out"
     produced = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    expected = {"results.json", "grading.json", "submissions.json", "gradebook.sqlite",
-                "reports/summary.html"} | {
-        f"reports/{s}.{ext}" for s in batch.results for ext in ("html", "md")
-    }
+    expected = {
+        "results.json",
+        "grading.json",
+        "submissions.json",
+        "gradebook.sqlite",
+        "reports/summary.html",
+    } | {f"reports/{s}.{ext}" for s in batch.results for ext in ("html", "md")}
     assert produced == expected
     assert batch.results["good"]["score"] == 30.0  # results.json is the grader's, not vandal's
 

@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(grade)
 
+    manual = commands.add_parser("manual", help="enter an instructor's grade for a written item")
+    manual.add_argument("out", type=Path, help="the --out folder of `grader grade`")
+    manual.add_argument("--student", required=True)
+    manual.add_argument("--check", required=True, help="a manual item, e.g. 2a.proof")
+    manual.add_argument("--score", type=float, required=True)
+    manual.add_argument("--comment", default="", help="feedback the student will read")
+    manual.add_argument("--grader", default="", help="who graded it")
+    manual.add_argument("--course", help="course folder holding rubrics/ and reference/")
+
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
     export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
     export.add_argument(
@@ -166,6 +175,18 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 scheduler=args.scheduler,
                 gradebook=args.gradebook,
+            )
+        if args.command == "manual":
+            from grader.commands import manual
+
+            return manual.main(
+                out=args.out,
+                student=args.student,
+                check=args.check,
+                score=args.score,
+                comment=args.comment,
+                grader_name=args.grader,
+                course=args.course,
             )
         if args.command == "export":
             from grader.commands import export

@@ -194,7 +194,8 @@ class Gradebook:
 def _with_manual(
     result: SubmissionResult, grades: dict[str, tuple[float, str, str]]
 ) -> SubmissionResult:
-    """Manual items an instructor graded: passed at full marks, failed below, with the note."""
+    """Manual items an instructor graded: passed with any credit, failed with none; the
+    instructor's comment is the feedback."""
     if not grades:
         return result
     checks = []
@@ -206,7 +207,7 @@ def _with_manual(
             note = comment or "Graded by hand."
             check = replace(
                 check,
-                status="passed" if score >= check.max_score else "failed",
+                status="passed" if score > 0 else "failed",
                 score=score,
                 feedback=f"{note}{by}",
             )

@@ -139,14 +139,57 @@ def test_manual_grades_live_in_the_gradebook_and_reach_the_results(tmp_path: Pat
     book = Gradebook(out / "gradebook.sqlite")
     book.set_manual_grade("sheet3", "alice0", "1b.derivation", 8, "Clear and complete.", "TA")
     book.set_manual_grade("sheet3", "alice0", "2a.proof", 6, "The base case is missing.")
+    book.set_manual_grade("sheet3", "alice0", "1c.explanation", 0, "Not answered.")
     results = {r.student: r for r in book.results("sheet3")}
     book.close()
     checks = {c.id: c for c in results["alice0"].checks}
     assert (checks["1b.derivation"].status, checks["1b.derivation"].score) == ("passed", 8)
-    assert (checks["2a.proof"].status, checks["2a.proof"].score) == ("failed", 6)
+    assert (checks["2a.proof"].status, checks["2a.proof"].score) == ("passed", 6)
     assert "base case" in checks["2a.proof"].feedback
-    assert checks["1c.explanation"].status == "manual"
+    assert (checks["1c.explanation"].status, checks["1c.explanation"].score) == ("failed", 0)
     assert results["alice0"].score == 76 + 14
+    assert {
+        c.status
+        for r in results.values()
+        if r.student != "alice0"
+        for c in r.checks
+        if c.id == "2a.proof"
+    } == {"manual"}
+
+
+def test_grader_manual_enters_a_grade_and_republishes(tmp_path: Path) -> None:
+    folder = class_of(tmp_path / "class", copies=1)
+    out = tmp_path / "out"
+    assert grade(folder, out) == 0
+    assert (
+        main(
+            [
+                "manual",
+                str(out),
+                "--student",
+                "bob0",
+                "--check",
+                "2a.proof",
+                "--score",
+                "7",
+                "--comment",
+                "Good.",
+            ]
+        )
+        == 0
+    )
+    bob = {r["student"]: r for r in results_of(out)}["bob0"]
+    proof = {c["id"]: c for c in bob["checks"]}["2a.proof"]
+    assert (proof["status"], proof["score"], proof["feedback"]) == ("passed", 7.0, "Good.")
+    assert "Good." in (out / "reports" / "bob0.html").read_text()
+    assert (
+        main(["manual", str(out), "--student", "bob0", "--check", "1a.hessian", "--score", "1"])
+        == 2
+    )  # not a manual item
+    assert (
+        main(["manual", str(out), "--student", "nobody", "--check", "2a.proof", "--score", "1"])
+        == 2
+    )
 
 
 def test_a_gradebook_of_another_schema_is_refused_clearly(tmp_path: Path) -> None:

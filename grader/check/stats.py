@@ -16,9 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
 
 TESTS = 5
+
+
+def _special():  # imported on first use: scipy costs a tenth of a second to import
+    from scipy import special
+
+    return special
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def test_normal_sample(sample: np.ndarray, expected: Normal, alpha: float) -> Sa
     centred = flat - expected.mean
     level = alpha / TESTS
     p = {
-        "mean": float(2 * stats.norm.sf(abs(centred.mean()) / np.sqrt(expected.var / m))),
+        "mean": _two_sided_normal(centred.mean() / np.sqrt(expected.var / m)),
         "variance": _two_sided_chi2(float(np.sum(centred**2) / expected.var), m),
         "normality": _kolmogorov_smirnov(flat, expected),
         "independence along rows": _lag_one(x - expected.mean, axis=-1, var=expected.var),
@@ -80,17 +85,25 @@ def _kolmogorov_smirnov(flat: np.ndarray, expected: Normal) -> float:
     """p-value of the one-sample KS test against the fully given normal. For the sample sizes
     used here (thousands) the asymptotic Kolmogorov distribution is accurate, and much faster
     than scipy's exact computation."""
-    if flat.size < 1000:
+    if flat.size < 1000:  # small samples: scipy's exact distribution (a slower import)
+        from scipy import stats
+
         return float(stats.kstest(flat, "norm", args=(expected.mean, expected.std)).pvalue)
-    cdf = special.ndtr((np.sort(flat) - expected.mean) / expected.std)
+    cdf = _special().ndtr((np.sort(flat) - expected.mean) / expected.std)
     n = flat.size
     d_plus = np.max(np.arange(1, n + 1) / n - cdf)
     d_minus = np.max(cdf - np.arange(n) / n)
-    return float(stats.kstwobign.sf(max(d_plus, d_minus) * np.sqrt(n)))
+    return float(_special().kolmogorov(max(d_plus, d_minus) * np.sqrt(n)))
 
 
 def _two_sided_chi2(statistic: float, dof: int) -> float:
-    return float(min(1.0, 2 * min(stats.chi2.cdf(statistic, dof), stats.chi2.sf(statistic, dof))))
+    lower = _special().chdtr(dof, statistic)
+    upper = _special().chdtrc(dof, statistic)
+    return float(min(1.0, 2 * min(lower, upper)))
+
+
+def _two_sided_normal(z: float) -> float:
+    return float(2 * _special().ndtr(-abs(z)))
 
 
 def _lag_one(centred: np.ndarray, axis: int, var: float) -> float:
@@ -100,5 +113,4 @@ def _lag_one(centred: np.ndarray, axis: int, var: float) -> float:
     first = np.take(centred, np.arange(centred.shape[axis] - 1), axis=axis)
     second = np.take(centred, np.arange(1, centred.shape[axis]), axis=axis)
     products = (first * second).ravel()
-    z = products.sum() / (var * np.sqrt(products.size))
-    return float(2 * stats.norm.sf(abs(z)))
+    return _two_sided_normal(products.sum() / (var * np.sqrt(products.size)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -38,6 +40,8 @@ def main(
     console = console or Console()
     if not submission.exists():
         raise UsageError(f"{submission}: no such file or folder")
+    # scipy (for the statistics) loads while the child runs: a self-check should feel instant
+    threading.Thread(target=importlib.import_module, args=("scipy.special",), daemon=True).start()
     plan = read_bundle(find_bundle(submission, assignment, bundle, course))
     layer = choose_sandbox(sandbox)
     warning = fallback_warning(sandbox, layer)

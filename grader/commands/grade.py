@@ -80,6 +80,7 @@ def main(
         f"({len(submissions) - len(todo)} unchanged since the last run; sandbox: "
         f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}"
     )
+    write_sidecar(out, spec, [_light(s) for s in submissions], class_list)  # before any crash
     job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
     run = book.start_run(spec.name, key, hidden_seed, layer.describe())
     hashes = {s.student: s.content_hash for s in todo}
@@ -94,7 +95,6 @@ def main(
         render_report(result, out / "reports", spec.course / "templates", spec.title)
     book.finish_run(run, graded)
     results = publish(book, spec, out, {s.student for s in submissions}, failures)
-    write_sidecar(out, spec, [_light(s) for s in submissions], class_list)
     book.close()
     _summary_table(results, console)
     for line in lms_summary(submissions, class_list):

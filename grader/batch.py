@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.util import Finalize
 
 from grader.assignment import load_assignment
 from grader.check.engine import unreadable_check
@@ -41,7 +42,8 @@ def _worker(job: Job) -> tuple[Plan, ForkServer]:
     if key not in _WORKERS:
         plan = grading_plan(load_assignment(job.assignment, job.course), job.hidden_seed)
         server = ForkServer(choose_sandbox(job.sandbox))
-        atexit.register(server.close)
+        atexit.register(server.close)  # a plain or Dask worker process
+        Finalize(server, server.close, exitpriority=10)  # a multiprocessing worker
         _WORKERS[key] = (plan, server)
     return _WORKERS[key]
 

@@ -119,7 +119,7 @@ def init_cases(rng):
     """Fan-in ≠ fan-out, in ratios (1.6 or 1/2.8) that keep the variances of He, LeCun, Glorot,
     fan-out and the tanh choices at least 25% apart, with 8,000 to 23,000 weights a sample."""
     if rng.random() < 0.5:
-        n_in = int(rng.integers(70, 121))
+        n_in = int(rng.integers(72, 121))
         n_out = round(1.6 * n_in)
     else:
         n_in = int(rng.integers(160, 231))

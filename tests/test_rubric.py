@@ -264,3 +264,23 @@ def test_an_unknown_assignment_lists_the_known_ones(tmp_path):
     write_course(tmp_path)
     with pytest.raises(RubricError, match="the course has: x"):
         load_assignment("sheet9", tmp_path)
+
+
+@pytest.mark.parametrize("hidden_seed", [0, 1, 2, 3, 4])
+def test_random_initializer_mistakes_are_told_apart(sheet3, hidden_seed):
+    """On every statistical case, the right variance and each known wrong one are at least
+    20% apart (or differ in shape), so a sample matches at most one of them and the mistake
+    named is the one made. A sample's variance is known to about 2% (8,000+ weights)."""
+    from grader.check.cases import build_cases
+
+    for case in build_cases(sheet3, ("public", "hidden"), hidden_seed):
+        if case.compare.kind != "normal":
+            continue
+        assert np.prod(case.expected.shape) >= 8_000
+        options = [("reference", case.expected), *case.variants]
+        for i, (name_a, a) in enumerate(options):
+            for name_b, b in options[i + 1 :]:
+                if tuple(a.shape) != tuple(b.shape):
+                    continue
+                ratio = max(a.var, b.var) / min(a.var, b.var)
+                assert ratio >= 1.2, (case.check_id, name_a, name_b, ratio)

@@ -130,7 +130,7 @@ def choose_sandbox(name: str = "auto") -> Sandbox:
     notes = ["no network isolation", "the child can read every file the grader's user can"]
     if uid is None:
         notes.append("the child runs as the grader's own user and can signal its processes")
-    keep_read = uid is not None and not _readable_by_others(Path(sys.prefix))
+    keep_read = uid is not None and not all(_readable_by_others(p) for p in _python_roots())
     return Sandbox("process", uid, tuple(notes), keep_read)
 
 
@@ -198,13 +198,6 @@ def _bwrap_argv(as_root: bool) -> list[str]:
         elif path.is_dir():
             argv += ["--ro-bind", str(path), str(path)]
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    made: set[Path] = set()
-    for root in _python_roots():
-        for parent in reversed(root.parents[:-1]):
-            if parent not in made and not _covered(parent):
-                argv += ["--perms", "0755", "--dir", str(parent)]
-                made.add(parent)
-        argv += ["--ro-bind", str(root), str(root)]
     argv += [
         "--proc",
         "/proc",
@@ -218,9 +211,15 @@ def _bwrap_argv(as_root: bool) -> list[str]:
         "0777",
         "--dir",
         INSIDE_WORKDIR,
-        "--chdir",
-        INSIDE_WORKDIR,
     ]
+    made: set[Path] = {Path("/tmp")}
+    for root in _python_roots():  # after /tmp's tmpfs, so that a venv in /tmp stays visible
+        for parent in reversed(root.parents[:-1]):
+            if parent not in made and not _covered(parent):
+                argv += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        argv += ["--ro-bind", str(root), str(root)]
+    argv += ["--chdir", INSIDE_WORKDIR]
     return argv
 
 

@@ -9,11 +9,12 @@ download and the roster said of each student (read by ``grader export``).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import secrets
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from grader.gradebook import Gradebook, Stored
 from grader.load.discover import Naming, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
-from grader.model import Submission, SubmissionResult
+from grader.model import RunLog, Submission, SubmissionResult
 from grader.report.render import render_report, render_summary
 from grader.run.sandbox import choose_sandbox, fallback_warning
 
@@ -86,7 +87,13 @@ def main(
     hashes = {s.student: s.content_hash for s in todo}
     failures: list[SubmissionResult] = []
     graded = 0
-    for result in _with_progress(grade_many(todo, job, workers, scheduler), len(todo), console):
+    submissions = [_light(s) for s in submissions]  # the code is needed only until it is graded
+    queue = deque(todo)
+    del todo
+    total = len(queue)
+    for result in _with_progress(
+        grade_many(_drain(queue), job, workers, scheduler), total, console
+    ):
         if result.problem and result.problem.startswith("internal:"):
             failures.append(result)  # not stored: the next run grades it again
         else:
@@ -112,11 +119,40 @@ def publish(
     students: set[str],
     extra: list[SubmissionResult] = (),
 ) -> list[SubmissionResult]:
-    """results.json and the class summary, rendered from the gradebook (never half-written)."""
-    results = sorted([*book.results(spec.name, students), *extra], key=lambda r: r.student)
-    write_results(results, out / "results.json")
-    render_summary(results, out / "reports", spec.course / "templates", spec.title)
-    return results
+    """results.json and the class summary, rendered from the gradebook (never half-written).
+    Results stream from the store; only a slim copy of each is kept, for the summary."""
+    slim: list[SubmissionResult] = []
+
+    def stream() -> Iterator[SubmissionResult]:
+        stored = book.results(spec.name, students)
+        for result in heapq.merge(
+            stored, sorted(extra, key=lambda r: r.student), key=lambda r: r.student
+        ):
+            slim.append(_slim(result))
+            yield result
+
+    write_results(stream(), out / "results.json")
+    render_summary(slim, out / "reports", spec.course / "templates", spec.title)
+    return slim
+
+
+def _slim(result: SubmissionResult) -> SubmissionResult:
+    """What the class summary needs of a result: statuses, scores, named mistakes, counts."""
+    checks = tuple(
+        replace(
+            c,
+            feedback=c.feedback[:200],
+            answer="…" if c.answer else None,
+            cases=tuple(replace(k, message="", plot=None) for k in c.cases if k.mistake),
+        )
+        for c in result.checks
+    )
+    log = RunLog(
+        cell_errors=tuple((i, "") for i, _ in result.log.cell_errors),
+        load_error=result.log.load_error[:200],
+        sandbox=result.log.sandbox,
+    )
+    return replace(result, checks=checks, log=log)
 
 
 def plan_key(spec: Assignment, hidden_seed: int) -> str:
@@ -127,6 +163,12 @@ def plan_key(spec: Assignment, hidden_seed: int) -> str:
         digest.update(spec.reference_path.read_bytes())
     digest.update(f"{hidden_seed}:{grader.__version__}".encode())
     return digest.hexdigest()[:16]
+
+
+def _drain(queue: deque[Submission]) -> Iterator[Submission]:
+    """Hand out submissions one by one, letting go of each (and its code) once handed out."""
+    while queue:
+        yield queue.popleft()
 
 
 def _light(submission: Submission) -> Submission:

@@ -31,4 +31,18 @@ def write_json_atomic(data: Any, path: Path) -> Path:
 
 
 def write_results(results: Iterable[SubmissionResult], path: Path) -> Path:
-    return write_json_atomic(results_json(results), path)
+    """results.json, streamed one submission at a time (memory stays flat for a large class),
+    through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding="utf-8"
+    ) as handle:
+        handle.write("[")
+        for number, result in enumerate(results):
+            handle.write(",\n" if number else "\n")
+            handle.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        handle.write("\n]\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(handle.name, path)
+    return path

@@ -25,9 +25,23 @@ and a grader cannot get away with grading one representative per template:
 Student ``i`` of a run is a function of (seed, i) only; which template student ``i`` gets is a
 function of (seed, N), with exact quotas (60% correct, 1 in 50 broken, the rest split evenly).
 
+The templates' own exploration cells stay in by default (alice's 200,000-sample Hessian check,
+her 20-layer networks, frank's Monte Carlo check, bob's ``!pip install numpy``). With
+``--light`` the same students are generated (same seed, same random draws, same function
+cells, same mistakes) and then every code cell is dropped except
+
+- the function cells (tagged ``metadata.grader.check``) and any other cell that defines a
+  graded function by name (dave's cell with a syntax error, ``def hessian(X)`` without colon);
+- the import cells (only ``import`` statements, comments and ``%``/``!`` lines, with at least
+  one import: alice's ``import numpy as np`` + ``%matplotlib inline`` is kept as it is);
+- the generated cell naming the student (so that no two notebooks have the same code);
+
+markdown cells (the written answers among them) all stay. The kept cells are byte-identical to
+those of the full variant: a light notebook is the full one minus its exploration cells.
+
 Usage::
 
-    python bench/make_submissions.py OUTDIR --n 100 --seed 0 [--manifest FILE]
+    python bench/make_submissions.py OUTDIR --n 100 --seed 0 [--manifest FILE] [--light]
 
 writes ``OUTDIR/student0001.ipynb`` ... and, with ``--manifest``, a JSON list saying for each
 student which template it came from, which wrong functions it kept and the automatic score
@@ -66,6 +80,8 @@ POINTS = {
     "2b.tanh_init": 10,
 }
 AUTO_TOTAL = sum(POINTS.values())  # 76
+# The graded functions' names: "1a.hessian" -> "hessian", ...
+GRADED_NAMES = {check.split(".", 1)[1] for check in POINTS}
 
 # What is wrong in each template (as `grader grade submissions/` finds it).
 WRONG = {
@@ -242,6 +258,50 @@ def add_body_comment(source: str, rnd: random.Random) -> str:
     return "".join(lines)
 
 
+# ---------------------------------------------------------------------------- --light
+
+
+def _python_lines(source: str) -> str:
+    """``source`` without IPython ``%magic`` and ``!shell`` lines."""
+    return "\n".join(
+        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+    )
+
+
+def defines_graded_function(source: str) -> bool:
+    """Does the cell define one of the graded functions (also when it does not parse)?"""
+    code = _python_lines(source)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return any(
+            m.group(1) in GRADED_NAMES for m in re.finditer(r"^\s*def\s+(\w+)", code, re.M)
+        )
+    return any(
+        isinstance(node, ast.FunctionDef) and node.name in GRADED_NAMES for node in tree.body
+    )
+
+
+def imports_only(source: str) -> bool:
+    """Only import statements (plus comments and %/! lines), at least one of them."""
+    try:
+        tree = ast.parse(_python_lines(source))
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(
+        isinstance(node, (ast.Import, ast.ImportFrom)) for node in tree.body
+    )
+
+
+def keep_light(cell, keep: tuple = ()) -> bool:
+    """Whether ``--light`` keeps the cell (see the module doc); ``keep``: cells kept anyway."""
+    if cell.cell_type != "code" or any(cell is k for k in keep):
+        return True
+    if check_of(cell) in POINTS:
+        return True
+    return defines_graded_function(cell.source) or imports_only(cell.source)
+
+
 # ---------------------------------------------------------------------------- generation
 
 
@@ -264,6 +324,7 @@ def make_student(
     templates: dict[str, nbformat.NotebookNode],
     pool: dict[str, list[str]],
     seed: int,
+    light: bool = False,
 ) -> tuple[nbformat.NotebookNode, dict]:
     rnd = random.Random(f"student:{seed}:{index}")
     nb = copy.deepcopy(templates[template])
@@ -290,10 +351,16 @@ def make_student(
     code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     first = code_idx[0] if code_idx else -1
     position = rnd.randint(first + 1, len(nb.cells))
-    nb.cells.insert(position, nbformat.v4.new_code_cell(extra_cell(student, rnd)))
+    named = nbformat.v4.new_code_cell(extra_cell(student, rnd))
+    nb.cells.insert(position, named)
     for cell in nb.cells:  # fresh ids (nbformat 4.5), unique per notebook
         if "id" in cell:
             cell["id"] = f"{rnd.getrandbits(64):016x}"
+    dropped = 0
+    if light:  # after every random draw: the same student, minus the exploration cells
+        kept_cells = [c for c in nb.cells if keep_light(c, keep=(named,))]
+        dropped = len(nb.cells) - len(kept_cells)
+        nb.cells = kept_cells
     lost = sum(POINTS[c] for c in kept)
     info = {
         "student": student,
@@ -301,11 +368,16 @@ def make_student(
         "wrong": kept,
         "expected_auto_score": AUTO_TOTAL - lost,
     }
+    if light:
+        info["dropped_cells"] = dropped
     return nb, info
 
 
-def generate(out: Path, n: int, seed: int = 0) -> list[dict]:
-    """Write ``n`` notebooks into ``out`` (created; existing student*.ipynb are replaced)."""
+def generate(out: Path, n: int, seed: int = 0, light: bool = False) -> list[dict]:
+    """Write ``n`` notebooks into ``out`` (created; existing student*.ipynb are replaced).
+
+    ``light``: drop the students' exploration cells (see the module doc).
+    """
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("student*.ipynb"):
         old.unlink()
@@ -315,7 +387,7 @@ def generate(out: Path, n: int, seed: int = 0) -> list[dict]:
     manifest = []
     for index, template in enumerate(assign_templates(n, seed), start=1):
         student = f"student{index:0{width}d}"
-        nb, info = make_student(index, student, template, templates, pool, seed)
+        nb, info = make_student(index, student, template, templates, pool, seed, light)
         nbformat.write(nb, out / f"{student}.ipynb")
         manifest.append(info)
     return manifest
@@ -327,15 +399,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100, help="number of submissions (100)")
     parser.add_argument("--seed", type=int, default=0, help="seed (0)")
     parser.add_argument("--manifest", type=Path, help="write the per-student JSON here")
+    parser.add_argument(
+        "--light",
+        action="store_true",
+        help="keep only the function, import and markdown cells (no exploration cells)",
+    )
     args = parser.parse_args(argv)
-    manifest = generate(args.out, args.n, args.seed)
+    manifest = generate(args.out, args.n, args.seed, args.light)
     if args.manifest:
         args.manifest.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     counts: dict[str, int] = {}
     for info in manifest:
         counts[info["template"]] = counts.get(info["template"], 0) + 1
     print(
-        f"wrote {len(manifest)} notebooks to {args.out}: "
+        f"wrote {len(manifest)} {'light ' if args.light else ''}notebooks to {args.out}: "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
         file=sys.stderr,
     )

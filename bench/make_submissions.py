@@ -274,9 +274,7 @@ def defines_graded_function(source: str) -> bool:
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return any(
-            m.group(1) in GRADED_NAMES for m in re.finditer(r"^\s*def\s+(\w+)", code, re.M)
-        )
+        return any(m.group(1) in GRADED_NAMES for m in re.finditer(r"^\s*def\s+(\w+)", code, re.M))
     return any(
         isinstance(node, ast.FunctionDef) and node.name in GRADED_NAMES for node in tree.body
     )

@@ -18,6 +18,11 @@ One run, on this machine:
 7. with ``--record``, appends the tables to ``bench/RESULTS.md`` with the machine, the date,
    the git commit and the exact command.
 
+With ``--light`` the notebooks are the generator's light variant (``make_submissions.py
+--light``: the same students, seed, mistakes and function cells, without the students'
+exploration cells), written to ``compare-nN-light/`` and ``scaling-nN-light/``; both graders
+again get the same notebooks (the nbgrader submissions are built from them).
+
 Memory: every command runs under ``/usr/bin/time -v`` when present (its "Maximum resident set
 size" is the peak RSS of the largest single process of the tree: the kernel's ru_maxrss of
 the waited-for children) and is polled every 0.2 s through /proc (the sum of VmRSS and of Pss,
@@ -60,6 +65,11 @@ import make_submissions  # noqa: E402
 import nbgrader_course  # noqa: E402
 
 AUTO_CHECKS = list(make_submissions.POINTS)
+
+VARIANTS = {
+    False: "full notebooks (the students' exploration cells kept)",
+    True: "light notebooks (functions only)",
+}
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -587,18 +597,21 @@ def grader_versions() -> str:
 # ---------------------------------------------------------------------------- main
 
 
-def generate(n: int, seed: int, folder: Path) -> list[dict]:
+def generate(n: int, seed: int, folder: Path, light: bool = False) -> list[dict]:
     if folder.exists():
         shutil.rmtree(folder)
     started = time.perf_counter()
-    manifest = make_submissions.generate(folder / "submissions", n, seed)
+    manifest = make_submissions.generate(folder / "submissions", n, seed, light)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     counts: dict[str, int] = {}
     for info in manifest:
         counts[info["template"]] = counts.get(info["template"], 0) + 1
+    dropped = sum(info.get("dropped_cells", 0) for info in manifest)
     print(
-        f"generated {n} submissions in {time.perf_counter() - started:.1f} s into "
-        f"{folder / 'submissions'}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+        f"generated {n} {'light ' if light else ''}submissions in "
+        f"{time.perf_counter() - started:.1f} s into {folder / 'submissions'}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + (f"; {dropped} exploration cells dropped" if light else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -653,6 +666,12 @@ def main(argv: list[str] | None = None) -> int:
         default=600.0,
         help="before each timed command, wait up to this many s for a quiet machine (0: no)",
     )
+    parser.add_argument(
+        "--light",
+        action="store_true",
+        help="light notebooks: the same students without their exploration cells "
+        "(make_submissions.py --light)",
+    )
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     WAIT_IDLE["max"] = args.wait_idle
@@ -667,12 +686,14 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()  # at the start: the grader measured is the tree as it is now
     sections: list[str] = []
     measured: list[Measurement] = []
+    suffix = "-light" if args.light else ""
+    variant = VARIANTS[args.light]
 
     if not args.no_compare:
         ensure_nbgrader_venv()
         warm_up()
-        folder = WORK / f"compare-n{args.n}"
-        manifest = generate(args.n, args.seed, folder)
+        folder = WORK / f"compare-n{args.n}{suffix}"
+        manifest = generate(args.n, args.seed, folder, args.light)
         subs = folder / "submissions"
         g = run_grader(args.n, subs, folder / "grader-out", args.assignment, "grader grade")
         course = folder / "nbgrader-course"
@@ -687,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         (folder / "agreement.json").write_text(json.dumps(agree, indent=1), encoding="utf-8")
         lines = [
-            f"### grader vs nbgrader, N = {args.n} (seed {args.seed})",
+            f"### grader vs nbgrader, N = {args.n} (seed {args.seed}), {variant}",
             "",
             comparison_table(g, b),
             "",
@@ -716,8 +737,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
                 continue
-            folder = WORK / f"scaling-n{n}"
-            generate(n, args.seed, folder)
+            folder = WORK / f"scaling-n{n}{suffix}"
+            generate(n, args.seed, folder, args.light)
             m = run_grader(
                 n, folder / "submissions", folder / "grader-out", args.assignment, "grader grade"
             )
@@ -725,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
             measured.append(m)
             previous = m
             shutil.rmtree(folder / "submissions", ignore_errors=True)  # disk: keep outputs only
-        sections.append("### `grader grade` alone, scaling\n\n" + scaling_table(runs))
+        sections.append(f"### `grader grade` alone, scaling, {variant}\n\n" + scaling_table(runs))
 
     info_end = machine_info()
     if info_end["code_digest"] != info["code_digest"]:
@@ -768,6 +789,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "started": started.isoformat(),
                 "command": command,
+                "variant": variant,
                 "machine": info,
                 "measurements": [m.__dict__ for m in measured],
             },

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +39,24 @@ class Submission:
     late: bool = False  # the LMS marked it late
     attempt: str = ""  # the graded attempt's sortable stamp (Blackboard's timestamp)
     other_attempts: tuple[str, ...] = ()  # the student's other files or attempts, not graded
+    # set by a lazy discovery: reads the file; see materialize()
+    loader: Callable[[], Submission] | None = field(default=None, compare=False, repr=False)
+
+    def materialize(self) -> Submission:
+        """This submission with its code read (a lazily discovered one is read now)."""
+        if self.loader is None:
+            return self
+        loaded = self.loader()
+        return replace(
+            loaded,
+            student=self.student,
+            late=self.late,
+            scheme=self.scheme,
+            display_name=self.display_name,
+            attempt=self.attempt,
+            other_attempts=self.other_attempts,
+            loader=None,
+        )
 
 
 # --- run ------------------------------------------------------------------------------------

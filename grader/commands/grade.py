@@ -59,7 +59,7 @@ def main(
     pattern = compile_pattern(name_pattern) if name_pattern else None
     class_list = read_roster(roster) if roster else None
     namings: list[Naming] = []
-    submissions = list(discover(paths, pattern, namings))
+    shells = list(discover(paths, pattern, namings, lazy=True))  # names only: code read later
     for naming in namings:
         console.print(naming.describe(), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,14 @@ def main(
     book = Gradebook(gradebook or out / "gradebook.sqlite")
     key = plan_key(spec, hidden_seed)
     stored = {} if regrade else book.stored(spec.name)
-    todo = [s for s in submissions if stored.get(s.student) != Stored(s.content_hash, key)]
+    submissions, todo, hashes = [], deque(), {}
+    for shell in shells:  # read each once to hash it; keep only what grading needs later
+        submission = shell.materialize()
+        submissions.append(_light(submission))
+        if stored.get(submission.student) != Stored(submission.content_hash, key):
+            todo.append(shell)
+            hashes[submission.student] = submission.content_hash
+    del shells
     workers = workers or (os.cpu_count() or 1)
     if len(todo) < 4 * workers:
         workers = 1  # starting worker processes costs more than it saves for a few submissions
@@ -81,19 +88,13 @@ def main(
         f"({len(submissions) - len(todo)} unchanged since the last run; sandbox: "
         f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}"
     )
-    write_sidecar(out, spec, [_light(s) for s in submissions], class_list)  # before any crash
+    write_sidecar(out, spec, submissions, class_list)  # before any crash
     job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
     run = book.start_run(spec.name, key, hidden_seed, layer.describe())
-    hashes = {s.student: s.content_hash for s in todo}
     failures: list[SubmissionResult] = []
     graded = 0
-    submissions = [_light(s) for s in submissions]  # the code is needed only until it is graded
-    queue = deque(todo)
-    del todo
-    total = len(queue)
-    for result in _with_progress(
-        grade_many(_drain(queue), job, workers, scheduler), total, console
-    ):
+    total = len(todo)
+    for result in _with_progress(grade_many(_drain(todo), job, workers, scheduler), total, console):
         if result.problem and result.problem.startswith("internal:"):
             failures.append(result)  # not stored: the next run grades it again
         else:
@@ -166,14 +167,15 @@ def plan_key(spec: Assignment, hidden_seed: int) -> str:
 
 
 def _drain(queue: deque[Submission]) -> Iterator[Submission]:
-    """Hand out submissions one by one, letting go of each (and its code) once handed out."""
+    """Read and hand out submissions one by one, letting go of each once handed out: only the
+    submissions in flight hold their code in memory."""
     while queue:
-        yield queue.popleft()
+        yield queue.popleft().materialize()
 
 
 def _light(submission: Submission) -> Submission:
     """The submission without its code: what the sidecar needs, small enough to keep."""
-    return replace(submission, cells=(), answers={})
+    return replace(submission, cells=(), answers={}, loader=None)
 
 
 def _hidden_seed(out: Path, assignment: str, seed: int | None) -> int:

@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from grader.load import lms
@@ -33,19 +34,21 @@ def discover(
     paths: list[Path],
     name_pattern: re.Pattern[str] | None = None,
     namings: list[Naming] | None = None,
+    lazy: bool = False,
 ) -> Iterator[Submission]:
     """Every submission under the given paths, in a stable order.
 
     Inside a folder or a bulk-download zip, students are named by the LMS naming scheme found
     there (``grader/load/lms.py``), by ``name_pattern`` when given, or else by file name; how
-    each such source was named is appended to ``namings`` when a list is given.
+    each such source was named is appended to ``namings`` when a list is given. With
+    ``lazy``, files in folders are not read yet: ``Submission.materialize()`` reads them.
     """
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
     for path in paths:
         if path.is_dir():
-            yield from _named(_folder_entries(path), path, name_pattern, namings)
+            yield from _named(_folder_entries(path), path, name_pattern, namings, lazy)
         elif path.suffix.lower() == ".zip" and _is_bulk_zip(path, name_pattern):
             yield from _bulk_zip(path, name_pattern, namings)
         else:
@@ -377,6 +380,7 @@ def _named(
     source: Path,
     pattern: re.Pattern[str] | None,
     namings: list[Naming] | None,
+    lazy: bool = False,
 ) -> Iterator[Submission]:
     """Name each entry, group a student's entries, and read the one to grade."""
     scheme = "pattern" if pattern is not None else lms.detect_scheme([e.name for e in entries])
@@ -396,7 +400,7 @@ def _named(
     if namings is not None:
         namings.append(Naming(source, scheme or "files", tuple(unnamed)))
     for student in sorted(groups):
-        yield _one_student(student, groups[student])
+        yield _one_student(student, groups[student], lazy)
 
 
 def _rank(item: tuple[_Entry, lms.Identity]) -> tuple:
@@ -408,7 +412,9 @@ def _rank(item: tuple[_Entry, lms.Identity]) -> tuple:
     return (identity.attempt, kind, identity.revision, entry.name)
 
 
-def _one_student(student: str, items: list[tuple[_Entry, lms.Identity]]) -> Submission:
+def _one_student(
+    student: str, items: list[tuple[_Entry, lms.Identity]], lazy: bool = False
+) -> Submission:
     """The submission to grade among one student's entries; the others are listed."""
     receipts = [item for item in items if item[1].kind == "receipt"]
     texts = [item for item in items if item[1].kind in ("text", "link")]
@@ -437,7 +443,11 @@ def _one_student(student: str, items: list[tuple[_Entry, lms.Identity]]) -> Subm
             problem=f"{entry.where}: only the submission receipt, no notebook or module attached",
         )
     else:
-        submission = entry.load(student)
+        submission = (
+            Submission(student, entry.where, loader=partial(entry.load, student))
+            if lazy
+            else entry.load(student)
+        )
     name = identity.name
     for receipt, _ in receipts:
         name = name or lms.receipt_name(receipt.text())

@@ -174,12 +174,6 @@ class Gradebook:
                 (assignment, student, check_id, score, comment, grader, _now()),
             )
 
-    def count(self, assignment: str) -> int:
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM submissions WHERE assignment = ?", (assignment,)
-        ).fetchone()
-        return int(row[0])
-
     def _manual(self, assignment: str) -> dict[str, dict[str, tuple[float, str, str]]]:
         grades: dict[str, dict[str, tuple[float, str, str]]] = {}
         for student, check_id, score, comment, grader in self.db.execute(

@@ -35,10 +35,9 @@ class Plan:
         return [case for case in self.cases if case.check_id == check_id]
 
 
-def grading_plan(assignment: Assignment, hidden_seed: int, public_only: bool = False) -> Plan:
+def grading_plan(assignment: Assignment, hidden_seed: int) -> Plan:
     """Every case (public and hidden) computed from the reference module."""
-    visibilities = ("public",) if public_only else ("public", "hidden")
-    cases = build_cases(assignment, visibilities, hidden_seed)
+    cases = build_cases(assignment, ("public", "hidden"), hidden_seed)
     reference = assignment.reference
     return Plan(
         assignment.name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,17 +46,7 @@ class Submission:
         """This submission with its code read (a lazily discovered one is read now)."""
         if self.loader is None:
             return self
-        loaded = self.loader()
-        return replace(
-            loaded,
-            student=self.student,
-            late=self.late,
-            scheme=self.scheme,
-            display_name=self.display_name,
-            attempt=self.attempt,
-            other_attempts=self.other_attempts,
-            loader=None,
-        )
+        return self.loader()
 
 
 # --- run ------------------------------------------------------------------------------------

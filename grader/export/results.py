@@ -12,10 +12,6 @@ from typing import Any
 from grader.model import SubmissionResult
 
 
-def results_json(results: Iterable[SubmissionResult]) -> list[dict[str, Any]]:
-    return [result.to_json() for result in results]
-
-
 def write_json_atomic(data: Any, path: Path) -> Path:
     """Write JSON through a temporary file and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -426,34 +426,21 @@ def _one_student(
     ]
     chosen = max(code or rest or texts or receipts, key=_rank)
     entry, identity = chosen
+    problem = ""
     if chosen in texts:
-        submission = Submission(
-            student,
-            entry.where,
-            problem=(
-                f"{entry.where}: a {'text entry' if identity.kind == 'text' else 'web link'} "
-                "typed into the LMS, not a notebook or module; ask the student to upload "
-                "their .ipynb or .py file"
-            ),
+        problem = (
+            f"{entry.where}: a {'text entry' if identity.kind == 'text' else 'web link'} "
+            "typed into the LMS, not a notebook or module; ask the student to upload "
+            "their .ipynb or .py file"
         )
     elif chosen in receipts:
-        submission = Submission(
-            student,
-            entry.where,
-            problem=f"{entry.where}: only the submission receipt, no notebook or module attached",
-        )
-    else:
-        submission = (
-            Submission(student, entry.where, loader=partial(entry.load, student))
-            if lazy
-            else entry.load(student)
-        )
+        problem = f"{entry.where}: only the submission receipt, no notebook or module attached"
     name = identity.name
     for receipt, _ in receipts:
         name = name or lms.receipt_name(receipt.text())
     others = tuple(str(e.where) for e, i in items if (e, i) != chosen and i.kind != "receipt")
-    return replace(
-        submission,
+    dress = partial(
+        replace,
         student=student,
         late=identity.late,
         other_attempts=others,
@@ -461,6 +448,11 @@ def _one_student(
         display_name=name,
         attempt=identity.attempt,
     )
+    if problem:
+        return dress(Submission(student, entry.where, problem=problem))
+    if lazy:  # the shell carries the metadata now; its loader reads the file, dressed the same
+        return dress(Submission(student, entry.where), loader=lambda: dress(entry.load(student)))
+    return dress(entry.load(student))
 
 
 def _ignored(name: str) -> bool:

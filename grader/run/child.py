@@ -149,6 +149,8 @@ def _finish(pid: int, uid: int | None, workdir: str | None) -> int:
             finally:
                 os._exit(0)
         os.waitpid(reaper, 0)
+    elif workdir:  # the job ran as this process's own user: it may clean up itself
+        shutil.rmtree(workdir, ignore_errors=True)
     status = 0
     if pid:
         _, status = os.waitpid(pid, 0)

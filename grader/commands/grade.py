@@ -9,7 +9,6 @@ download and the roster said of each student (read by ``grader export``).
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import os
 import secrets
@@ -27,13 +26,14 @@ import grader
 from grader.assignment import Assignment, load_assignment
 from grader.batch import Job, grade_many
 from grader.export.graded import lms_summary, write_sidecar
-from grader.export.results import write_json_atomic, write_results
+from grader.export.results import write_json_atomic
 from grader.gradebook import Gradebook, Stored
 from grader.load.discover import Naming, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
-from grader.model import RunLog, Submission, SubmissionResult
-from grader.report.render import render_report, render_summary
+from grader.model import Submission, SubmissionResult
+from grader.publish import publish
+from grader.report.render import render_report
 from grader.run.sandbox import choose_sandbox, fallback_warning
 
 
@@ -111,49 +111,6 @@ def main(
         console.print(f"[red]{result.student}: {result.problem}[/red]", highlight=False)
     console.print(f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}")
     return 0
-
-
-def publish(
-    book: Gradebook,
-    spec: Assignment,
-    out: Path,
-    students: set[str],
-    extra: list[SubmissionResult] = (),
-) -> list[SubmissionResult]:
-    """results.json and the class summary, rendered from the gradebook (never half-written).
-    Results stream from the store; only a slim copy of each is kept, for the summary."""
-    slim: list[SubmissionResult] = []
-
-    def stream() -> Iterator[SubmissionResult]:
-        stored = book.results(spec.name, students)
-        for result in heapq.merge(
-            stored, sorted(extra, key=lambda r: r.student), key=lambda r: r.student
-        ):
-            slim.append(_slim(result))
-            yield result
-
-    write_results(stream(), out / "results.json")
-    render_summary(slim, out / "reports", spec.course / "templates", spec.title)
-    return slim
-
-
-def _slim(result: SubmissionResult) -> SubmissionResult:
-    """What the class summary needs of a result: statuses, scores, named mistakes, counts."""
-    checks = tuple(
-        replace(
-            c,
-            feedback=c.feedback[:200],
-            answer="…" if c.answer else None,
-            cases=tuple(replace(k, message="", plot=None) for k in c.cases if k.mistake),
-        )
-        for c in result.checks
-    )
-    log = RunLog(
-        cell_errors=tuple((i, "") for i, _ in result.log.cell_errors),
-        load_error=result.log.load_error[:200],
-        sandbox=result.log.sandbox,
-    )
-    return replace(result, checks=checks, log=log)
 
 
 def plan_key(spec: Assignment, hidden_seed: int) -> str:

@@ -1,0 +1,100 @@
+"""Publishing from the gradebook: results.json, the class summary and a student's report, and
+recording an instructor's grade (one implementation for ``grader manual`` and ``grader review``)."""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from grader.assignment import Assignment, load_assignment
+from grader.export.results import write_results
+from grader.gradebook import Gradebook
+from grader.load.discover import UsageError
+from grader.model import RunLog, SubmissionResult
+from grader.report.render import render_report, render_summary
+
+
+def publish(
+    book: Gradebook,
+    spec: Assignment,
+    out: Path,
+    students: set[str],
+    extra: list[SubmissionResult] = (),
+) -> list[SubmissionResult]:
+    """results.json and the class summary, rendered from the gradebook (never half-written).
+    Results stream from the store; only a slim copy of each is kept, for the summary."""
+    slim: list[SubmissionResult] = []
+
+    def stream() -> Iterator[SubmissionResult]:
+        stored = book.results(spec.name, students)
+        for result in heapq.merge(
+            stored, sorted(extra, key=lambda r: r.student), key=lambda r: r.student
+        ):
+            slim.append(_slim(result))
+            yield result
+
+    write_results(stream(), out / "results.json")
+    render_summary(slim, out / "reports", spec.course / "templates", spec.title)
+    return slim
+
+
+def _slim(result: SubmissionResult) -> SubmissionResult:
+    """What the class summary needs of a result: statuses, scores, named mistakes, counts."""
+    checks = tuple(
+        replace(
+            c,
+            feedback=c.feedback[:200],
+            answer="…" if c.answer else None,
+            cases=tuple(replace(k, message="", plot=None) for k in c.cases if k.mistake),
+        )
+        for c in result.checks
+    )
+    log = RunLog(
+        cell_errors=tuple((i, "") for i, _ in result.log.cell_errors),
+        load_error=result.log.load_error[:200],
+        sandbox=result.log.sandbox,
+    )
+    return replace(result, checks=checks, log=log)
+
+
+def graded_assignment(out: Path, course: str | None = None) -> Assignment:
+    """The assignment a graded folder was graded for, from its ``grading.json``."""
+    record = out / "grading.json"
+    if not record.exists():
+        raise UsageError(f"{out}: not a graded folder (no grading.json); run grader grade first")
+    return load_assignment(json.loads(record.read_text(encoding="utf-8"))["assignment"], course)
+
+
+def record_manual_grade(
+    out: Path,
+    spec: Assignment,
+    student: str,
+    check: str,
+    score: float,
+    comment: str = "",
+    grader_name: str = "",
+) -> SubmissionResult:
+    """Store an instructor's grade for a written item and republish: results.json, the summary
+    and that student's report. Raises UsageError (nothing stored) for an unknown student or
+    check, or a score outside [0, points]."""
+    item = next((c for c in spec.checks if c.id == check), None)
+    if item is None or not item.manual:
+        manual = ", ".join(c.id for c in spec.checks if c.manual)
+        raise UsageError(f"{check!r} is not a manual item of {spec.name}; these are: {manual}")
+    if not 0 <= score <= item.points:
+        raise UsageError(f"a score for {check} is between 0 and {item.points:g}, not {score:g}")
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        students = {r.student for r in book.results(spec.name)}
+        if student not in students:
+            raise UsageError(f"{out}: no graded submission of student {student!r}")
+        book.set_manual_grade(spec.name, student, check, score, comment, grader_name)
+        publish(book, spec, out, students)
+        result = next(book.results(spec.name, {student}))
+    finally:
+        book.close()
+    render_report(result, out / "reports", spec.course / "templates", spec.title)
+    return result

@@ -6,14 +6,16 @@ the header starts ``Student, ID, SIS User ID, SIS Login ID`` and ends the studen
 or the bare title, matched by title or else created as a new assignment; a row whose first cell
 holds ``Points Possible`` sets points, not a student. A student is found by ``ID`` (the Canvas
 user id, the one a "Download Submissions" zip names files by), else SIS User ID, SIS Login ID,
-else the name. An empty grade cell means no grade (the importer skips ``""`` and ``-``).
+else the name. An empty grade cell is not "no grade": ``no_change_to_value?`` treats a blank
+(or ``-``) under a grade Canvas holds as a change, and the upload clears that grade. So a student
+with nothing to send has no row at all (``grader/export/common.py``, ``unsent``).
 Canvas's own export writes the same header (checked against the OSU "Import a CSV file to
 Carmen grades" guide: Student or ID or SIS User ID, SIS Login ID, Section, the assignment).
 """
 
 from __future__ import annotations
 
-from grader.export.common import ExportOptions, delimited, grade, number
+from grader.export.common import ExportOptions, delimited, grade, number, unsent
 from grader.export.graded import Graded
 
 HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -28,6 +30,8 @@ def export(graded: Graded, options: ExportOptions) -> str:
     rows = [HEADER + [column(graded, options)]]
     rows.append(["Points Possible", "", "", "", "", number(graded.max_score)])
     for entry in graded.entries:
+        if unsent(entry, options):
+            continue
         person = entry.person
         rows.append(
             [

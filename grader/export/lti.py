@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.export.common import ExportOptions, comment, grade, iso_time
+from grader.export.common import ExportOptions, comment, grade, iso_time, unsent
 from grader.export.graded import Graded, GradedEntry
 
 
@@ -38,5 +38,10 @@ def score(entry: GradedEntry, graded: Graded, options: ExportOptions) -> dict[st
 
 
 def export(graded: Graded, options: ExportOptions) -> str:
-    scores = [score(e, graded, options) for e in graded.entries]
+    """One Score per student with a grade to send. No Score for the others: Canvas's
+    ``scores_controller.rb`` sets the score to nil for a Score without ``scoreGiven`` or whose
+    ``gradingProgress`` is not FullyGraded or PendingManual (``ignore_score?``), erasing a grade
+    the LMS holds. With ``--pending partial`` an open student's Score is ``PendingManual`` with
+    the points so far, which Canvas records and flags for a grader."""
+    scores = [score(e, graded, options) for e in graded.entries if not unsent(e, options)]
     return json.dumps(scores, indent=2, ensure_ascii=False) + "\n"

@@ -22,18 +22,12 @@ from grader.export.graded import Graded, GradedEntry
 def score(entry: GradedEntry, graded: Graded, options: ExportOptions) -> dict[str, Any]:
     user = (entry.person.lti_id if entry.person else "") or entry.student
     out: dict[str, Any] = {"userId": user}
-    given = grade(entry, options)
-    if given:
-        out["scoreGiven"] = float(given)
-        out["scoreMaximum"] = graded.max_score
+    out["scoreGiven"] = float(grade(entry, options))  # only students with a grade get a Score
+    out["scoreMaximum"] = graded.max_score
     out["comment"] = comment(entry, graded.max_score, options)
     out["timestamp"] = iso_time(options.now)
-    if entry.result is None:
-        out["activityProgress"] = "Initialized"
-        out["gradingProgress"] = "NotReady"
-    else:
-        out["activityProgress"] = "Completed"
-        out["gradingProgress"] = "PendingManual" if entry.open_manual else "FullyGraded"
+    out["activityProgress"] = "Completed"
+    out["gradingProgress"] = "PendingManual" if entry.open_manual else "FullyGraded"
     return out
 
 

@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gradescope.add_argument("--seed", type=int, help="seed of the hidden cases (fix it per term)")
     gradescope.add_argument(
+        "--build",
+        type=Path,
+        metavar="ZIP",
+        help="write the autograder.zip to upload to Gradescope instead of grading",
+    )
+    gradescope.add_argument(
         "--sandbox", default="auto", choices=("auto", "bwrap", "process"), help="isolation layer"
     )
     common(gradescope)
@@ -204,6 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "gradescope":
             from grader.commands import gradescope
 
+            if args.build:
+                return gradescope.build(
+                    output=args.build,
+                    assignment=args.assignment,
+                    course=args.course,
+                    seed=args.seed,
+                )
             return gradescope.main(
                 submission=args.submission,
                 results_path=args.results,

@@ -86,12 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(grade)
 
-    manual = commands.add_parser("manual", help="enter an instructor's grade for a written item")
+    manual = commands.add_parser(
+        "manual", help="enter an instructor's grade for a written item, or override a check"
+    )
     manual.add_argument("out", type=Path, help="the --out folder of `grader grade`")
     manual.add_argument("--student", required=True)
     manual.add_argument("--check", required=True, help="a manual item, e.g. 2a.proof")
-    manual.add_argument("--score", type=float, required=True)
+    manual.add_argument("--score", type=float)
     manual.add_argument("--comment", default="", help="feedback the student will read")
+    manual.add_argument(
+        "--override",
+        action="store_true",
+        help="replace an automatic check's score (needs --reason); kept across regrades",
+    )
+    manual.add_argument("--reason", default="", help="why the score was overridden")
+    manual.add_argument(
+        "--clear-override", action="store_true", help="give the check its own score back"
+    )
     manual.add_argument("--grader", default="", help="who graded it")
     manual.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
@@ -193,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
                 comment=args.comment,
                 grader_name=args.grader,
                 course=args.course,
+                override=args.override,
+                reason=args.reason,
+                clear=args.clear_override,
             )
         if args.command == "export":
             from grader.commands import export

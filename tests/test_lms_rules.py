@@ -258,3 +258,20 @@ def test_no_cell_of_any_export_starts_a_formula(
         if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
             float(cell)  # only a number may start so
     assert any(c.startswith("'=HYPERLINK") or c.startswith("'+cmd") for c in cells)
+
+
+def test_anonymous_canvas_ids_never_reach_the_gradebook_import(tmp_path: Path) -> None:
+    """canvas-lms app/models/gradebook_importer.rb (process_student: the ID column as a user
+    id, then SIS ids, then the name): an anon_ id matches nobody, so it gets no row."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    check = {"id": "1a.hessian", "status": "passed", "score": 10.0, "max_score": 10.0}
+    entry = {"student": "anon_aB3x9", "submission": "x.py", "score": 10.0, "max_score": 10.0}
+    (folder / "results.json").write_text(json.dumps([{**entry, "checks": [check]}]))
+    table = rows(export(folder, "canvas"))
+    assert [r[1] for r in table[2:]] == []
+    from grader.export.common import ExportOptions
+    from grader.export.formats import left_out
+
+    dropped = left_out("canvas", load_graded(folder), ExportOptions())
+    assert [(e.student, "SpeedGrader" in why) for e, why in dropped] == [("anon_aB3x9", True)]

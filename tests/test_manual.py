@@ -58,7 +58,11 @@ def manual(out: Path, *argv: str) -> int:
 
 
 def what_a_report_shows(page: str) -> tuple[int, int, int]:
-    return (page.count("<svg"), page.count("What your code printed"), page.count("class=\"answer-label\""))
+    return (
+        page.count("<svg"),
+        page.count("What your code printed"),
+        page.count('class="answer-label"'),
+    )
 
 
 # --- 8. grader manual republishes the whole report -------------------------------------------

@@ -24,7 +24,7 @@ VARIANTS = {"moodle": ("worksheet", "gradebook")}
 
 
 UNSENT: dict[str, Callable[[GradedEntry, ExportOptions], str]] = {
-    "canvas": unsent,
+    "canvas": canvas.canvas_unsent,
     "moodle": unsent,
     "blackboard": unsent,
     "lti": unsent,

@@ -198,8 +198,8 @@ class Reconciled:
         if self.missing:
             names = ", ".join(f"{s.display or s.id} ({s.id})" for s in self.missing)
             lines.append(
-                f"{len(self.missing)} on the roster without a submission (exported with no "
-                f"score): {names}"
+                f"{len(self.missing)} on the roster without a submission (no row in an LMS "
+                f"export, so the LMS keeps any grade it holds): {names}"
             )
         if self.unmatched:
             lines.append(

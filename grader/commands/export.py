@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -67,8 +68,8 @@ def main(
 def _left_out_line(dropped: list[tuple[GradedEntry, str]], side: Path) -> str:
     """One line: how many were left out, why, and where the list is."""
     reasons: dict[str, list[str]] = {}
-    for entry, why in dropped:
-        reasons.setdefault(why.split(" (")[0].split(":")[0].split(";")[0], []).append(entry.student)
+    for entry, why in dropped:  # grouped by the reason's first clause ("manual item(s) still open")
+        reasons.setdefault(re.split(r" \(|[:;]", why, maxsplit=1)[0], []).append(entry.student)
     parts = [
         f"{len(ids)} {why} ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''})"
         for why, ids in reasons.items()

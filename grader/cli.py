@@ -86,12 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(grade)
 
-    manual = commands.add_parser("manual", help="enter an instructor's grade for a written item")
+    manual = commands.add_parser(
+        "manual", help="enter an instructor's grade for a written item, or override a check"
+    )
     manual.add_argument("out", type=Path, help="the --out folder of `grader grade`")
     manual.add_argument("--student", required=True)
     manual.add_argument("--check", required=True, help="a manual item, e.g. 2a.proof")
-    manual.add_argument("--score", type=float, required=True)
+    manual.add_argument("--score", type=float)
     manual.add_argument("--comment", default="", help="feedback the student will read")
+    manual.add_argument(
+        "--override",
+        action="store_true",
+        help="replace an automatic check's score (needs --reason); kept across regrades",
+    )
+    manual.add_argument("--reason", default="", help="why the score was overridden")
+    manual.add_argument(
+        "--clear-override", action="store_true", help="give the check its own score back"
+    )
     manual.add_argument("--grader", default="", help="who graded it")
     manual.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
@@ -134,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where Gradescope reads the results (default /autograder/results/results.json)",
     )
     gradescope.add_argument("--seed", type=int, help="seed of the hidden cases (fix it per term)")
+    gradescope.add_argument(
+        "--build",
+        type=Path,
+        metavar="ZIP",
+        help="write the autograder.zip to upload to Gradescope instead of grading",
+    )
     gradescope.add_argument(
         "--sandbox", default="auto", choices=("auto", "bwrap", "process"), help="isolation layer"
     )
@@ -187,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
                 comment=args.comment,
                 grader_name=args.grader,
                 course=args.course,
+                override=args.override,
+                reason=args.reason,
+                clear=args.clear_override,
             )
         if args.command == "export":
             from grader.commands import export
@@ -204,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "gradescope":
             from grader.commands import gradescope
 
+            if args.build:
+                return gradescope.build(
+                    output=args.build,
+                    assignment=args.assignment,
+                    course=args.course,
+                    seed=args.seed,
+                )
             return gradescope.main(
                 submission=args.submission,
                 results_path=args.results,

@@ -2,8 +2,9 @@
 
 One row per (assignment, student) submission, with its content hash and the key of the plan
 it was graded under (rubric, reference, hidden seed, grader version): a rerun grades only what
-is missing or changed. One row per check result; manual grades in their own table, applied
-when results are read. Each grading run is recorded. The file carries a schema version.
+is missing or changed. One row per check result; manual grades and instructors' overrides of
+automatic checks in their own tables, applied when results are read, so that they survive any
+regrade. Each grading run is recorded. The file carries a schema version.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.model import CaseResult, CheckResult, Plot, RunLog, SubmissionResult
+from grader.model import CaseResult, CheckResult, Override, Plot, RunLog, SubmissionResult
 
 SCHEMA_VERSION = 1
 
@@ -43,6 +44,11 @@ CREATE TABLE IF NOT EXISTS manual_grades (
     assignment TEXT NOT NULL, student TEXT NOT NULL, check_id TEXT NOT NULL,
     score REAL NOT NULL, comment TEXT NOT NULL DEFAULT '', grader TEXT NOT NULL DEFAULT '',
     graded_at TEXT NOT NULL, PRIMARY KEY (assignment, student, check_id)
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, check_id TEXT NOT NULL,
+    score REAL NOT NULL, reason TEXT NOT NULL, grader TEXT NOT NULL DEFAULT '',
+    set_at TEXT NOT NULL, PRIMARY KEY (assignment, student, check_id)
 );
 """
 
@@ -149,15 +155,63 @@ class Gradebook:
     def results(
         self, assignment: str, students: set[str] | None = None
     ) -> Iterator[SubmissionResult]:
-        """Stored results in student order, with manual grades applied; one at a time."""
+        """Stored results in student order, with manual grades and overrides applied; one at a
+        time."""
         manual = self._manual(assignment)
+        overrides = self._overrides(assignment)
         rows = self.db.execute(
             "SELECT student, result FROM submissions WHERE assignment = ? ORDER BY student",
             (assignment,),
         )
         for student, text in rows:
             if students is None or student in students:
-                yield _with_manual(result_from_dict(json.loads(text)), manual.get(student, {}))
+                result = _with_manual(result_from_dict(json.loads(text)), manual.get(student, {}))
+                yield _with_overrides(result, overrides.get(student, {}))
+
+    def result(self, assignment: str, student: str) -> SubmissionResult | None:
+        """One student's stored result, manual grades and overrides applied, or None."""
+        row = self.db.execute(
+            "SELECT result FROM submissions WHERE assignment = ? AND student = ?",
+            (assignment, student),
+        ).fetchone()
+        if row is None:
+            return None
+        result = _with_manual(
+            result_from_dict(json.loads(row[0])), self._manual(assignment, student).get(student, {})
+        )
+        return _with_overrides(result, self._overrides(assignment, student).get(student, {}))
+
+    def students(self, assignment: str) -> set[str]:
+        """The students with a stored result."""
+        rows = self.db.execute(
+            "SELECT student FROM submissions WHERE assignment = ?", (assignment,)
+        )
+        return {student for (student,) in rows}
+
+    def set_override(
+        self,
+        assignment: str,
+        student: str,
+        check_id: str,
+        score: float,
+        reason: str,
+        grader: str = "",
+    ) -> None:
+        """An instructor's score for an automatic check, in place of the check's own."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (assignment, student, check_id, score, reason, grader, _now()),
+            )
+
+    def clear_override(self, assignment: str, student: str, check_id: str) -> bool:
+        """Give the check its own score back; False when there was no override."""
+        with self.db:
+            cursor = self.db.execute(
+                "DELETE FROM overrides WHERE assignment = ? AND student = ? AND check_id = ?",
+                (assignment, student, check_id),
+            )
+        return cursor.rowcount > 0
 
     def set_manual_grade(
         self,
@@ -174,15 +228,27 @@ class Gradebook:
                 (assignment, student, check_id, score, comment, grader, _now()),
             )
 
-    def _manual(self, assignment: str) -> dict[str, dict[str, tuple[float, str, str]]]:
+    def _manual(
+        self, assignment: str, student: str | None = None
+    ) -> dict[str, dict[str, tuple[float, str, str]]]:
         grades: dict[str, dict[str, tuple[float, str, str]]] = {}
-        for student, check_id, score, comment, grader in self.db.execute(
-            "SELECT student, check_id, score, comment, grader FROM manual_grades "
-            "WHERE assignment = ?",
-            (assignment,),
-        ):
-            grades.setdefault(student, {})[check_id] = (score, comment, grader)
+        query = "SELECT student, check_id, score, comment, grader FROM manual_grades "
+        query += "WHERE assignment = ?" + (" AND student = ?" if student is not None else "")
+        args = (assignment,) if student is None else (assignment, student)
+        for who, check_id, score, comment, grader in self.db.execute(query, args):
+            grades.setdefault(who, {})[check_id] = (score, comment, grader)
         return grades
+
+    def _overrides(
+        self, assignment: str, student: str | None = None
+    ) -> dict[str, dict[str, tuple[float, str, str]]]:
+        found: dict[str, dict[str, tuple[float, str, str]]] = {}
+        query = "SELECT student, check_id, score, reason, grader FROM overrides "
+        query += "WHERE assignment = ?" + (" AND student = ?" if student is not None else "")
+        args = (assignment,) if student is None else (assignment, student)
+        for who, check_id, score, reason, grader in self.db.execute(query, args):
+            found.setdefault(who, {})[check_id] = (score, reason, grader)
+        return found
 
 
 def _with_manual(
@@ -209,6 +275,26 @@ def _with_manual(
     return replace(result, checks=tuple(checks))
 
 
+def _with_overrides(
+    result: SubmissionResult, overrides: dict[str, tuple[float, str, str]]
+) -> SubmissionResult:
+    """Automatic checks an instructor overrode: the instructor's score, the check's own status
+    and feedback, and what it scored before (shown as overridden in reports and the summary)."""
+    if not overrides:
+        return result
+    checks = []
+    for check in result.checks:
+        if check.id in overrides and check.status != "manual":
+            score, reason, grader = overrides[check.id]
+            check = replace(
+                check,
+                score=min(max(score, 0.0), check.max_score),
+                override=Override(check.score, reason, grader),
+            )
+        checks.append(check)
+    return replace(result, checks=tuple(checks))
+
+
 def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
     return asdict(result)
 
@@ -223,6 +309,7 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
                     CaseResult(**{**k, "plot": Plot(**k["plot"]) if k.get("plot") else None})
                     for k in c.get("cases", ())
                 ),
+                "override": Override(**c["override"]) if c.get("override") else None,
             }
         )
         for c in data["checks"]

@@ -132,6 +132,18 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class Override:
+    """An instructor's score in place of an automatic check's, with the reason."""
+
+    original_score: float  # what the check itself scored
+    reason: str
+    grader: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"original_score": self.original_score, "reason": self.reason, "by": self.grader}
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """One rubric item for one submission, as it appears in ``results.json``."""
 
@@ -143,15 +155,19 @@ class CheckResult:
     title: str = ""
     cases: tuple[CaseResult, ...] = ()
     answer: str | None = None  # the student's written answer, for manual items
+    override: Override | None = None  # an instructor replaced the score; status stays the check's
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "status": self.status,
             "score": self.score,
             "max_score": self.max_score,
             "feedback": self.feedback,
         }
+        if self.override is not None:
+            data["override"] = self.override.to_json()
+        return data
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Publishing from the gradebook: results.json, the class summary and a student's report, and
-recording an instructor's grade (one implementation for ``grader manual`` and ``grader review``)."""
+recording an instructor's grade or override (one implementation for ``grader manual`` and
+``grader review``)."""
 
 from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,17 +85,86 @@ def record_manual_grade(
     if item is None or not item.manual:
         manual = ", ".join(c.id for c in spec.checks if c.manual)
         raise UsageError(f"{check!r} is not a manual item of {spec.name}; these are: {manual}")
-    if not 0 <= score <= item.points:
-        raise UsageError(f"a score for {check} is between 0 and {item.points:g}, not {score:g}")
+    _check_score(check, score, item.points)
+    return _change(
+        out,
+        spec,
+        student,
+        lambda book: book.set_manual_grade(spec.name, student, check, score, comment, grader_name),
+    )
+
+
+def record_override(
+    out: Path,
+    spec: Assignment,
+    student: str,
+    check: str,
+    score: float,
+    reason: str,
+    grader_name: str = "",
+) -> SubmissionResult:
+    """Store an instructor's score in place of an automatic check's, with the reason, and
+    republish. It is kept in the gradebook (so every regrade keeps it), shown as overridden in
+    the report and summary, and exported like any score. Raises UsageError (nothing stored)
+    for an unknown student or check, a manual item (grade it with ``record_manual_grade``), a
+    score outside [0, points] or an empty reason."""
+    _automatic_item(spec, check)
+    item = next(c for c in spec.checks if c.id == check)
+    _check_score(check, score, item.points)
+    if not reason.strip():
+        raise UsageError(f"an override of {check} needs a reason the student will read (--reason)")
+    return _change(
+        out,
+        spec,
+        student,
+        lambda book: book.set_override(
+            spec.name, student, check, score, reason.strip(), grader_name
+        ),
+    )
+
+
+def clear_override(out: Path, spec: Assignment, student: str, check: str) -> SubmissionResult:
+    """Give an automatic check its own score back and republish (nothing to clear is no
+    error: two reviewers may clear the same override). Raises UsageError for an unknown
+    student or check, or a manual item."""
+    _automatic_item(spec, check)
+    return _change(out, spec, student, lambda book: book.clear_override(spec.name, student, check))
+
+
+def _automatic_item(spec: Assignment, check: str) -> None:
+    item = next((c for c in spec.checks if c.id == check), None)
+    if item is None or item.manual:
+        automatic = ", ".join(c.id for c in spec.checks if not c.manual)
+        what = (
+            "a manual item (grade it with grader manual, without --override)"
+            if item
+            else ("not a check")
+        )
+        raise UsageError(
+            f"{check!r} is {what} of {spec.name}; overrides are for these: {automatic}"
+        )
+
+
+def _check_score(check: str, score: float, points: float) -> None:
+    if not 0 <= score <= points:
+        raise UsageError(f"a score for {check} is between 0 and {points:g}, not {score:g}")
+
+
+def _change(
+    out: Path, spec: Assignment, student: str, change: Callable[[Gradebook], object]
+) -> SubmissionResult:
+    """Apply one change to the gradebook, then republish results.json, the summary and the
+    student's whole report from what the gradebook holds."""
     book = Gradebook(out / "gradebook.sqlite")
     try:
-        students = {r.student for r in book.results(spec.name)}
+        students = book.students(spec.name)
         if student not in students:
             raise UsageError(f"{out}: no graded submission of student {student!r}")
-        book.set_manual_grade(spec.name, student, check, score, comment, grader_name)
+        change(book)
         publish(book, spec, out, students)
-        result = next(book.results(spec.name, {student}))
+        result = book.result(spec.name, student)
     finally:
         book.close()
+    assert result is not None
     render_report(result, out / "reports", spec.course / "templates", spec.title)
     return result

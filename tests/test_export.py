@@ -150,10 +150,10 @@ def test_canvas_gradebook_csv(graded: Path) -> None:
     body = {r[1]: r for r in table[2:]}
     assert body["101"][:5] == ["Lovelace, Ada", "101", "S-101", "ada", "Mon"]
     assert float(body["101"][5]) == ADA  # the exact float, read back
-    assert body["102"][5] == ""  # manual item open: no grade rather than a silent zero
-    assert body["555"][5] == "" and body["104"][5] == ""  # 555 is open too; 104 sent nothing
+    assert set(body) == {"101"}  # 102 and 555 are open, 104 sent nothing: no row, no blank
     partial = {r[1]: r for r in rows(export(graded, "canvas", pending="partial"))[2:]}
     assert float(partial["102"][5]) == 17.0 and float(partial["555"][5]) == 0.0
+    assert "104" not in partial
     assert rows(export(graded, "canvas"))[0][5] == "Sheet 3"  # no id: matched by title
 
 
@@ -163,17 +163,17 @@ def test_moodle_offline_grading_worksheet(graded: Path) -> None:
     for column in ("Identifier", "Grade", "Last modified (grade)", "Feedback comments"):
         assert column in header  # the columns Moodle's importer looks up by name
     body = {r[header.index("Identifier")]: dict(zip(header, r, strict=True)) for r in table[1:]}
-    assert set(body) == {"Participant 101", "Participant 102", "Participant 555", "Participant 104"}
+    assert set(body) == {"Participant 101"}  # the others have nothing to send: no row
     ada = body["Participant 101"]
-    assert float(ada["Grade"]) == ADA and ada["Maximum Grade"] == "30"
+    assert float(ada["Grade"]) == ADA and ada["Maximum grade"] == "30"
     assert ada["Last modified (grade)"] == "2026-11-27 23:15:01 +0000"
+    partial = rows(export(graded, "moodle", pending="partial"))
+    body = {r[header.index("Identifier")]: dict(zip(header, r, strict=True)) for r in partial[1:]}
+    assert set(body) == {"Participant 101", "Participant 102", "Participant 555"}
     jurgen = body["Participant 102"]
-    assert (
-        jurgen["Grade"] == ""
-        and "PENDING manual grading: 1b.derivation" in (jurgen["Feedback comments"])
-    )
+    assert float(jurgen["Grade"]) == 17.0
+    assert "PENDING manual grading: 1b.derivation" in jurgen["Feedback comments"]
     assert "late" in jurgen["Feedback comments"]
-    assert body["Participant 104"]["Status"] == "No submission"
 
 
 def test_moodle_gradebook_variant_keyed_by_email_and_id_number(graded: Path) -> None:
@@ -191,23 +191,24 @@ def test_moodle_gradebook_variant_keyed_by_email_and_id_number(graded: Path) -> 
     assert body["jm@uni.example"][:2] == ["Jürgen", "Müller"]
     assert float(body["jm@uni.example"][4]) == 17.0
     assert "counts them as 0" in body["jm@uni.example"][5]  # partial says so, in the file
-    assert body["nemo@uni.example"][4] == ""
+    assert "nemo@uni.example" not in body and len(body) == 2  # 104 sent nothing; 555 unkeyed
 
 
 def test_blackboard_grade_center_upload_is_tab_delimited(graded: Path) -> None:
-    text = export(graded, "blackboard", assignment_id="_664617_1")
+    text = export(graded, "blackboard", assignment_id="664617", pending="partial")
     table = rows(text, "\t")
-    assert table[0] == ["Last Name", "First Name", "Username", "Sheet 3 [Total Pts: 30] |_664617_1"]
+    header = ["Last Name", "First Name", "Username", "Sheet 3 [Total Pts: 30 Score] |664617"]
+    assert table[0] == header
     assert all(len(r) == 4 for r in table) and "," not in text.splitlines()[0]
     body = {r[2]: r for r in table[1:]}
     assert body["101"][:2] == ["Lovelace", "Ada"]
     assert float(body["101"][3]) == ADA
-    assert body["102"][3] == "" and body["104"][3] == ""
+    assert float(body["102"][3]) == 17.0 and "104" not in body
 
 
 def test_lti_ags_score_objects(graded: Path) -> None:
     scores = {s["userId"]: s for s in json.loads(export(graded, "lti"))}
-    assert set(scores) == {"lti-ada", "102", "555", "104"}  # the roster's LTI id where known
+    assert set(scores) == {"lti-ada"}  # the roster's LTI id; the others have nothing to send
     ada = scores["lti-ada"]
     assert set(ada) == {
         "userId",
@@ -221,14 +222,11 @@ def test_lti_ags_score_objects(graded: Path) -> None:
     assert ada["scoreGiven"] == ADA and ada["scoreMaximum"] == 30.0
     assert (ada["activityProgress"], ada["gradingProgress"]) == ("Completed", "FullyGraded")
     assert ada["timestamp"] == "2026-11-27T23:15:01.250+00:00"
-    assert scores["102"]["gradingProgress"] == "PendingManual"
-    assert "scoreGiven" not in scores["102"] and "1b.derivation" in scores["102"]["comment"]
     partial = {s["userId"]: s for s in json.loads(export(graded, "lti", pending="partial"))}
-    assert partial["102"]["scoreGiven"] == 17.0
+    assert set(partial) == {"lti-ada", "102", "555"}  # 104 sent nothing: never a Score
+    assert partial["102"]["scoreGiven"] == 17.0 and partial["102"]["scoreMaximum"] == 30.0
     assert partial["102"]["gradingProgress"] == "PendingManual"
-    nemo = scores["104"]
-    assert (nemo["activityProgress"], nemo["gradingProgress"]) == ("Initialized", "NotReady")
-    assert "scoreGiven" not in nemo and "scoreMaximum" not in nemo
+    assert "1b.derivation" in partial["102"]["comment"]
 
 
 def test_gradescope_results_per_the_autograder_spec(graded: Path) -> None:
@@ -287,7 +285,7 @@ def test_export_command_writes_files_and_refuses_wrong_usage(
     assert main(["export", str(graded), "--format", "canvas", "-o", str(target)]) == 0
     assert rows(target.read_text(encoding="utf-8"))[0][0] == "Student"
     err = capsys.readouterr().err
-    assert "manual items still open" in err and "--assignment-id" in err
+    assert "left out" in err and "--assignment-id" in err
     assert main(["export", str(graded), "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("student,name")
     assert main(["export", str(graded), "--format", "canvas", "--variant", "gradebook"]) == 2
@@ -323,6 +321,6 @@ def test_grade_then_export_a_canvas_round_trip(tmp_path: Path) -> None:
     argv = ["export", str(out), "--format", "canvas", "--assignment-id", "9", "-o", str(target)]
     assert main([*argv, "--pending", "partial"]) == 0
     body = {r[1]: r for r in rows(target.read_text())[2:]}
-    assert set(body) == {"101", "102", "104"}
+    assert set(body) == {"101", "102"}  # 104 sent nothing: no row, Canvas keeps its grade
     assert float(body["101"][5]) == 10.0 and float(body["102"][5]) == 0.0
-    assert body["104"][5] == "" and body["101"][0] == "Lovelace, Ada"
+    assert body["101"][0] == "Lovelace, Ada"

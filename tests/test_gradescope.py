@@ -4,6 +4,9 @@ as Gradescope's "Autograder Specifications" define it."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,36 @@ def test_the_readme_documents_the_gradescope_scripts(path: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## LMS round trips") :]
     assert path in section and "grader gradescope" in section
+
+
+def test_the_autograder_zip_runs_as_gradescope_runs_it(tmp_path: Path) -> None:
+    """Gradescope "Autograder Specifications": setup.sh and run_autograder at the zip's root,
+    unpacked into /autograder/source; run_autograder grades /autograder/submission into
+    /autograder/results/results.json. Here the layout lives under a temporary AUTOGRADER_ROOT."""
+    target = tmp_path / "autograder.zip"
+    assert main(["gradescope", "--build", str(target), "--course", str(ROOT), "--seed", "7"]) == 0
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
+        root = tmp_path / "autograder"
+        archive.extractall(root / "source")
+    assert {"setup.sh", "run_autograder", "pyproject.toml"} <= set(names)
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert "rubrics/sheet3.yaml" in names and "reference/sheet3.py" in names
+    assert not [n for n in names if n.split("/")[0] in ("tests", "bench", "submissions")]
+    assert not [n for n in names if "__pycache__" in n or n.endswith("_master.ipynb")]
+    (root / "submission").mkdir()
+    (root / "submission" / "sheet3.py").write_text(HESSIAN)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the zip's own grader
+    done = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env={**env, "AUTOGRADER_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads((root / "results" / "results.json").read_text())
+    tests = {t["number"]: t for t in data["tests"]}
+    assert tests["1a.hessian"]["status"] == "passed" and data["score"] == 10.0
+    assert "--seed 7" in (root / "source" / "run_autograder").read_text()

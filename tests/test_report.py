@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from grader.model import CaseResult, CheckResult, Plot, RunLog, SubmissionResult
 from grader.report.render import render_report, render_summary, safe_filename
@@ -217,13 +218,11 @@ def test_a_student_id_cannot_escape_the_output_folder(tmp_path):
     out = tmp_path / "reports"
     paths = render_report(graded(student="../../evil"), out)
 
-    assert [p.name for p in paths] == ["__.._evil.html", "__.._evil.md"]
+    stem = safe_filename("../../evil")
+    assert stem.startswith("__.._evil-")
+    assert [p.name for p in paths] == [f"{stem}.html", f"{stem}.md"]
     assert all(p.parent == out for p in paths)
-    assert sorted(p.name for p in tmp_path.rglob("*")) == [
-        "__.._evil.html",
-        "__.._evil.md",
-        "reports",
-    ]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [f"{stem}.html", f"{stem}.md", "reports"]
 
 
 @pytest.mark.parametrize(
@@ -231,14 +230,35 @@ def test_a_student_id_cannot_escape_the_output_folder(tmp_path):
     [
         ("alice", "alice"),
         ("a.b-c_d@uni.edu", "a.b-c_d@uni.edu"),
-        ("Jo Müller/1", "Jo_M_ller_1"),
-        ("..", "_"),
-        ("", "_"),
-        ("/etc/passwd", "_etc_passwd"),
+        ("Jo Müller/1", "Jo_M_ller_1-"),
+        ("..", "_-"),
+        ("", "_-"),
+        ("/etc/passwd", "_etc_passwd-"),
     ],
 )
 def test_safe_filename(student, name):
-    assert safe_filename(student) == name
+    got = safe_filename(student)
+    assert (
+        got == name
+        if not name.endswith("-")
+        else got.startswith(name) and len(got) == len(name) + 8
+    )
+
+
+def test_reports_never_share_a_file_and_the_summary_links_each_to_its_own(tmp_path):
+    """müller/mäller and "mary smith"/mary_smith sanitise alike: each keeps its own report."""
+    students = ["müller", "mäller", "mary smith", "mary_smith", "Ann", "ann"]
+    out = tmp_path / "reports"
+    for student in students:
+        render_report(graded(student=student), out)
+    summary = render_summary([graded(student=s) for s in students], out).read_text()
+    names = {safe_filename(s) for s in students}
+    assert len(names) == len(students)
+    assert len({n.lower() for n in names}) == len(students)  # case-insensitive disks too
+    for student in students:
+        page = (out / f"{safe_filename(student)}.html").read_text(encoding="utf-8")
+        assert f"feedback for {escape(student)}" in page
+        assert f'href="{safe_filename(student)}.html"' in summary
 
 
 # --- templates -----------------------------------------------------------------------------------

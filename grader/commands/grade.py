@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+import statistics
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -100,6 +101,8 @@ def main(
         else:
             book.record(run, key, hashes[result.student], result)
             graded += 1
+            # the report shows what the gradebook holds: manual grades and overrides included
+            result = book.result(spec.name, result.student) or result
         render_report(result, out / "reports", spec.course / "templates", spec.title)
     book.finish_run(run, graded)
     results = publish(book, spec, out, {s.student for s in submissions}, failures)
@@ -226,7 +229,7 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
     if results:
         scores = sorted(r.score for r in results)
         console.print(
-            f"Scores: median {scores[len(scores) // 2]:g}, lowest {scores[0]:g}, "
+            f"Scores: median {statistics.median(scores):g}, lowest {scores[0]:g}, "
             f"highest {scores[-1]:g} of {results[0].max_score:g}"
         )
     problems = [r for r in results if r.problem]

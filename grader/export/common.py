@@ -37,17 +37,31 @@ def number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text.rstrip(".")
 
 
-def grade(entry: GradedEntry, options: ExportOptions) -> str:
-    """The grade cell: the score, or empty when there is none to give.
+def unsent(entry: GradedEntry, options: ExportOptions) -> str:
+    """Why this student gets no row in an LMS file ("" when they get one).
 
-    Empty for a roster student without a submission, and, unless ``--pending partial``, for a
-    student whose manual items are still open: an LMS shows an empty grade as not graded yet,
-    where a number would count the open items as zero without saying so.
+    A roster student without a submission, and, unless ``--pending partial``, a student whose
+    manual items are still open. An empty cell is not "no grade" to an LMS: Canvas's importer
+    clears the grade it holds (canvas-lms ``app/models/gradebook_importer.rb``,
+    ``no_change_to_value?``), Moodle's gradebook import sets a null grade
+    (``grade/import/csv/classes/load_data.php``, ``update_grade_item``), and an AGS Score without
+    ``scoreGiven`` sets Canvas's score to nil (``app/controllers/lti/ims/scores_controller.rb``,
+    ``ignore_score?``). Only a missing row leaves the LMS's grade alone.
     """
     if entry.result is None:
-        return ""
+        return "on the roster without a submission"
     if entry.open_manual and options.pending != "partial":
+        items = ", ".join(c.id for c in entry.open_manual)
+        return f"manual item(s) still open ({items}); --pending partial sends the points so far"
+    return ""
+
+
+def grade(entry: GradedEntry, options: ExportOptions) -> str:
+    """The grade cell: the score, or empty when there is none to give (the LMS formats leave
+    such a student out altogether, see :func:`unsent`; the plain csv keeps the row)."""
+    if unsent(entry, options):
         return ""
+    assert entry.result is not None
     return number(entry.result.score)
 
 
@@ -81,11 +95,28 @@ def comment(entry: GradedEntry, max_score: float, options: ExportOptions) -> str
     return " ".join(parts)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet cannot run: one that starts with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return and is not a number gets a leading ``'`` (OWASP, "CSV Injection").
+    Student-controlled text (names, feedback) reaches these files."""
+    if not cell.startswith(_FORMULA_START):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
+
+
 def delimited(rows: list[list[str]], delimiter: str = ",") -> str:
-    """Rows as CSV text (RFC 4180 quoting; ``\\r\\n`` line ends, as spreadsheets write them)."""
+    """Rows as CSV text (RFC 4180 quoting; ``\\r\\n`` line ends, as spreadsheets write them),
+    every cell neutralised against formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([neutralised(str(cell)) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -15,28 +15,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.export.common import ExportOptions, comment, grade, iso_time
+from grader.export.common import ExportOptions, comment, grade, iso_time, unsent
 from grader.export.graded import Graded, GradedEntry
 
 
 def score(entry: GradedEntry, graded: Graded, options: ExportOptions) -> dict[str, Any]:
     user = (entry.person.lti_id if entry.person else "") or entry.student
     out: dict[str, Any] = {"userId": user}
-    given = grade(entry, options)
-    if given:
-        out["scoreGiven"] = float(given)
-        out["scoreMaximum"] = graded.max_score
+    out["scoreGiven"] = float(grade(entry, options))  # only students with a grade get a Score
+    out["scoreMaximum"] = graded.max_score
     out["comment"] = comment(entry, graded.max_score, options)
     out["timestamp"] = iso_time(options.now)
-    if entry.result is None:
-        out["activityProgress"] = "Initialized"
-        out["gradingProgress"] = "NotReady"
-    else:
-        out["activityProgress"] = "Completed"
-        out["gradingProgress"] = "PendingManual" if entry.open_manual else "FullyGraded"
+    out["activityProgress"] = "Completed"
+    out["gradingProgress"] = "PendingManual" if entry.open_manual else "FullyGraded"
     return out
 
 
 def export(graded: Graded, options: ExportOptions) -> str:
-    scores = [score(e, graded, options) for e in graded.entries]
+    """One Score per student with a grade to send. No Score for the others: Canvas's
+    ``scores_controller.rb`` sets the score to nil for a Score without ``scoreGiven`` or whose
+    ``gradingProgress`` is not FullyGraded or PendingManual (``ignore_score?``), erasing a grade
+    the LMS holds. With ``--pending partial`` an open student's Score is ``PendingManual`` with
+    the points so far, which Canvas records and flags for a grader."""
+    scores = [score(e, graded, options) for e in graded.entries if not unsent(e, options)]
     return json.dumps(scores, indent=2, ensure_ascii=False) + "\n"

@@ -386,6 +386,7 @@ def _named(
     scheme = "pattern" if pattern is not None else lms.detect_scheme([e.name for e in entries])
     groups: dict[str, list[tuple[_Entry, lms.Identity]]] = {}
     unnamed = []
+    found = []
     for entry in entries:
         identity = None
         if pattern is not None:
@@ -396,6 +397,14 @@ def _named(
             identity = lms.by_file_name(entry.name, entry.is_folder)
             if scheme is not None:
                 unnamed.append(entry.name)
+        found.append((entry, identity))
+    if scheme == "blackboard":  # the username comes from the attempt's receipt
+        texts = {
+            identity.key: entry.text for entry, identity in found if identity.kind == "receipt"
+        }
+        named = lms.blackboard_usernames([i for _, i in found], lambda i: texts[i.key]())
+        found = [(entry, identity) for (entry, _), identity in zip(found, named, strict=True)]
+    for entry, identity in found:
         groups.setdefault(identity.student, []).append((entry, identity))
     if namings is not None:
         namings.append(Naming(source, scheme or "files", tuple(unnamed)))

@@ -20,14 +20,17 @@ The schemes, and where each was checked:
   file name. The unique id is the one the offline grading worksheet writes as ``Participant N``.
 - Blackboard "Assignment File Download" (Grade Centre): ``Assignment_username_attempt_`` plus a
   ``YYYY-MM-DD-HH-MM-SS`` timestamp, then ``_originalname`` for each file and ``.txt`` for the
-  receipt (``Name: Full Name (username)``); as parsed by vangef/BBGradebookOrganiser
-  ``utils/organiser.py``, which splits on ``_attempt_`` and takes the last ``_`` field.
+  receipt (``Name: Full Name (username)``). vangef/BBGradebookOrganiser ``utils/organiser.py``
+  splits on ``_attempt_`` and takes the last ``_`` field, which cuts a username holding ``_``
+  (``jo_smith`` → ``smith``): here the receipt's username wins (``blackboard_usernames``).
 """
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 SCHEMES = ("canvas", "moodle", "blackboard")
@@ -49,25 +52,29 @@ class Identity:
     revision: tuple[int, ...] = ()  # within one attempt: Canvas attachment id, then -N suffix
     original: str = ""  # the file name the student uploaded
     kind: str = "file"  # file | text (a typed text entry) | link | receipt | folder
+    key: str = ""  # Blackboard: the attempt's stem, shared by its files and its receipt
 
 
 # --- Canvas ---------------------------------------------------------------------------------
 
-_CANVAS_UPLOAD = re.compile(
-    r"^(?P<name>.+?)(?P<late>_late)?_(?P<id>\d+)_(?P<attachment>\d+)_(?P<original>.+)$"
-)
-_CANVAS_TEXT = re.compile(r"^(?P<name>.+?)(?P<late>_late)?_(?P<id>\d+)_(?P<kind>text|link)\.html$")
+# ``get_filename``: [name, "LATE" if late, id].join("_"); the name is the lower-cased sortable
+# name (absent when the assignment anonymises students), the id ``anon_<anonymous id>`` under
+# anonymous grading. Older Canvas lower-cased the whole stem (``_late_``): both are read.
+_CANVAS_HEAD = r"^(?:(?P<name>.+?)_)??(?P<late>(?i:late)_)?(?P<id>anon_[A-Za-z0-9]+|\d+)"
+_CANVAS_UPLOAD = re.compile(_CANVAS_HEAD + r"_(?P<attachment>\d+)_(?P<original>.+)$")
+_CANVAS_TEXT = re.compile(_CANVAS_HEAD + r"_(?P<kind>text|link)\.html$")
 _RESUBMIT = re.compile(r"-(\d+)$")
 
 
 def canvas(entry: str) -> Identity | None:
-    """``sortablename[_late]_userid_attachmentid_original`` or ``..._userid_text.html``."""
+    """``sortablename[_LATE]_userid_attachmentid_original`` or ``..._userid_text.html``; under
+    anonymous grading ``[LATE_]anon_XXXXX_attachmentid_original`` (one student per anon id)."""
     match = _CANVAS_TEXT.match(entry)
     if match:
         return Identity(
             match["id"],
             "canvas",
-            name=match["name"],
+            name=match["name"] or "",
             late=bool(match["late"]),
             kind=match["kind"],
             original=f"{match['kind']}.html",
@@ -80,7 +87,7 @@ def canvas(entry: str) -> Identity | None:
     return Identity(
         match["id"],
         "canvas",
-        name=match["name"],
+        name=match["name"] or "",
         late=bool(match["late"]),
         revision=(int(match["attachment"]), int(suffix.group(1)) if suffix else 0),
         original=original,
@@ -115,23 +122,28 @@ def moodle(entry: str) -> Identity | None:
 # --- Blackboard -----------------------------------------------------------------------------
 
 _BLACKBOARD = re.compile(
-    r"^(?P<assignment>.+)_(?P<id>[^_]+)_attempt_"
-    r"(?P<time>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})(?:_(?P<original>.+)|(?P<receipt>\.txt))?$"
+    r"^(?P<stem>(?P<owner>.+)_attempt_(?P<time>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))"
+    r"(?:_(?P<original>.+)|(?P<receipt>\.txt))?$"
 )
 _RECEIPT_NAME = re.compile(r"^Name:\s*(?P<name>.*?)\s*\((?P<id>[^()]*)\)\s*$", re.MULTILINE)
 
 
 def blackboard(entry: str) -> Identity | None:
-    """``Assignment_username_attempt_YYYY-MM-DD-HH-MM-SS[_original]`` and its ``.txt`` receipt."""
+    """``Assignment_username_attempt_YYYY-MM-DD-HH-MM-SS[_original]`` and its ``.txt`` receipt.
+
+    The username alone cannot be told from the assignment's name here (both may hold ``_``):
+    this guesses the last ``_`` field, and :func:`blackboard_usernames` puts the receipt's
+    username in its place."""
     match = _BLACKBOARD.match(entry)
     if not match:
         return None
     return Identity(
-        match["id"],
+        match["owner"].rpartition("_")[2],
         "blackboard",
         attempt=match["time"],
         original=match["original"] or "",
         kind="receipt" if match["receipt"] else "file",
+        key=match["stem"],
     )
 
 
@@ -139,6 +151,46 @@ def receipt_name(text: str) -> str:
     """The student's full name from a Blackboard receipt (``Name: Ada Lovelace (alovelace)``)."""
     match = _RECEIPT_NAME.search(text)
     return match["name"] if match else ""
+
+
+def receipt_username(text: str) -> str:
+    """The username from a Blackboard receipt (``Name: Jo Smith (jo_smith)`` → ``jo_smith``)."""
+    match = _RECEIPT_NAME.search(text)
+    return match["id"].strip() if match else ""
+
+
+def blackboard_usernames(
+    identities: list[Identity], receipt_text: Callable[[Identity], str]
+) -> list[Identity]:
+    """Each Blackboard entry named by the username its attempt's receipt gives.
+
+    An attempt without a receipt loses the assignment's name as learned from the receipts
+    (``owner`` = assignment + ``_`` + username), or else the longest ``_``-bounded prefix all
+    entries share; only when neither is known does the last-field guess stay."""
+    users: dict[str, str] = {}
+    for identity in identities:
+        if identity.kind == "receipt":
+            username = receipt_username(receipt_text(identity))
+            if username:
+                users[identity.key] = username
+    owners = {i.key: i.key.rpartition("_attempt_")[0] for i in identities}
+    prefixes = {
+        owners[key][: -len(user) - 1]
+        for key, user in users.items()
+        if owners[key].endswith("_" + user)
+    }
+    if not prefixes and len(set(owners.values())) > 1:
+        common = os.path.commonprefix([o + "_" for o in owners.values()])
+        prefixes = {common[: common.rfind("_")]} if "_" in common else set()
+    named = []
+    for identity in identities:
+        owner = owners[identity.key]
+        student = users.get(identity.key, "")
+        for prefix in sorted(prefixes, key=len, reverse=True):
+            if not student and prefix and owner.startswith(prefix + "_"):
+                student = owner[len(prefix) + 1 :]
+        named.append(replace(identity, student=student) if student else identity)
+    return named
 
 
 # --- a pattern of the instructor's own ------------------------------------------------------

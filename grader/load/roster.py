@@ -3,12 +3,14 @@
 A roster is a CSV file with a header row. Its columns are recognised by name, case-insensitive,
 so that an LMS's own export serves as it is:
 
-- ``id`` (required): the id the submissions are named by; also ``ID`` and ``Student ID``
-  (Canvas gradebook export), ``Identifier`` (Moodle worksheet, ``Participant 123`` → ``123``),
-  ``Username`` (Blackboard), ``user_id``;
+- ``id`` (required): the id the submissions are named by; also ``ID`` (Canvas gradebook
+  export), ``Identifier`` (Moodle worksheet, ``Participant 123`` → ``123``, and its names in
+  the common languages of Moodle), ``Username`` (Blackboard: a Grade Center download matches
+  by Username, its ``Student ID`` is kept as the SIS id), ``Student ID``, ``user_id``;
 - ``name`` (``Student``, ``Full name``), or ``first_name`` / ``last_name`` (``First Name``,
   ``Last Name``); ``email`` (``Email address``); ``sis_id`` (``SIS User ID``, ``ID number``);
-  ``login_id`` (``SIS Login ID``); ``section``; ``lti_id`` (the LTI ``sub`` of the student).
+  ``login_id`` (``SIS Login ID``); ``section``; ``lti_id`` (the LTI ``sub`` of the student);
+  ``max_grade`` (a Moodle worksheet's ``Maximum grade``, checked against the assignment).
 
 A submission is matched to a roster row by id, then by login id, SIS id or email.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,17 +28,87 @@ from typing import Any
 from grader.load.discover import UsageError
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "student id", "user id", "user_id", "identifier", "username", "participant"),
-    "name": ("name", "student", "full name", "fullname", "student name"),
+    # Moodle's worksheet: get_string('recordid', 'assign') in each language pack
+    # (projectestac/moodle-langpacks ``*/assign.php``; German's is plain "ID").
+    "id": (
+        "id",
+        "identifier",
+        "username",
+        "student id",
+        "user id",
+        "user_id",
+        "participant",
+        "identifiant",
+        "identificador",
+        "identificativo",
+        "identificatie",
+        "identifierare",
+        "идентификатор",
+    ),
+    "name": (
+        "name",
+        "student",
+        "full name",
+        "fullname",
+        "student name",
+        "vollständiger name",
+        "nom complet",
+        "nombre completo",
+        "nome completo",
+        "volledige naam",
+        "fullständigt namn",
+        "полное имя",
+    ),
     "first_name": ("first_name", "first name", "firstname", "given name"),
     "last_name": ("last_name", "last name", "lastname", "surname", "family name"),
-    "email": ("email", "email address", "e-mail", "mail"),
-    "sis_id": ("sis_id", "sis user id", "id number", "idnumber", "student number"),
+    "email": (
+        "email",
+        "email address",
+        "e-mail",
+        "mail",
+        "e-mail-adresse",
+        "adresse de courriel",
+        "dirección de correo",
+        "adreça electrònica",
+        "indirizzo email",
+        "e-mailadres",
+        "e-postadress",
+        "адрес электронной почты",
+    ),
+    "sis_id": ("sis_id", "sis user id", "id number", "idnumber", "student number", "student id"),
     "login_id": ("login_id", "sis login id", "login", "login id"),
     "section": ("section", "sections", "group"),
     "lti_id": ("lti_id", "lti user id", "lti_user_id", "sub"),
+    # Moodle's worksheet: get_string('maxgrade', 'assign')
+    "max_grade": (
+        "maximum grade",
+        "bestwertung",
+        "note maximale",
+        "calificación máxima",
+        "qualificació màxima",
+        "valutazione massima",
+        "nota máxima",
+        "maximaal cijfer",
+        "maxbetyg",
+        "максимальная оценка",
+    ),
 }
-_MOODLE_PARTICIPANT = "participant "  # the worksheet's Identifier: "Participant 123"
+# Moodle's worksheet Identifier is get_string('hiddenuser', 'assign') followed by the
+# participant id: "Participant 123" in English, "Teilnehmer/in123" in German (the importer strips
+# the string's length, ``mod/assign/feedback/offline/importgradeslib.php``, ``next``).
+PARTICIPANT_PREFIXES = (
+    "participant",
+    "teilnehmer/in",
+    "participante",
+    "partecipante",
+    "deelnemer",
+    "deltagare",
+    "участник",
+    "参加者",
+)
+_PARTICIPANT = re.compile(
+    "^(?:" + "|".join(re.escape(p) for p in PARTICIPANT_PREFIXES) + r")\s*(\d+)$", re.IGNORECASE
+)
 
 
 class RosterError(UsageError):
@@ -55,6 +128,7 @@ class RosterStudent:
     lti_id: str = ""
     first_name: str = ""
     last_name: str = ""
+    max_grade: str = ""  # a Moodle worksheet's "Maximum grade" of the assignment
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)
@@ -124,8 +198,8 @@ class Reconciled:
         if self.missing:
             names = ", ".join(f"{s.display or s.id} ({s.id})" for s in self.missing)
             lines.append(
-                f"{len(self.missing)} on the roster without a submission (exported with no "
-                f"score): {names}"
+                f"{len(self.missing)} on the roster without a submission (no row in an LMS "
+                f"export, so the LMS keeps any grade it holds): {names}"
             )
         if self.unmatched:
             lines.append(
@@ -166,8 +240,9 @@ def read_roster(path: Path) -> Roster:
             field: row[index].strip() if index < len(row) else ""
             for field, index in columns.items()
         }
-        if values["id"].casefold().startswith(_MOODLE_PARTICIPANT):
-            values["id"] = values["id"][len(_MOODLE_PARTICIPANT) :].strip()
+        participant = _PARTICIPANT.match(values["id"])
+        if participant:
+            values["id"] = participant.group(1)
         if values["id"] and not values["id"].casefold().startswith("points possible"):
             students.append(RosterStudent(**values))
     ids = [s.id for s in students]

@@ -9,6 +9,7 @@ messages) is untrusted: HTML is autoescaped, Markdown quotes it in fenced blocks
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import statistics
 from collections import Counter
@@ -51,15 +52,21 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
 
 
 def safe_filename(student: str) -> str:
-    """A file name for ``student``'s reports: letters, digits and ``-_.@`` kept, others ``_``.
+    """A file name for ``student``'s reports, never shared with another student's.
 
-    The name never starts with a dot and is never empty, so it cannot name a folder above the
-    output folder (``../../evil`` → ``__.._evil``) or a hidden file.
+    Letters, digits and ``-_.@`` are kept, others become ``_``; the name never starts with a
+    dot and is never empty, so it cannot name a folder above the output folder or a hidden
+    file. When that changed the id (``müller`` and ``mäller`` both give ``m_ller``), or the id
+    has capitals (``Ann`` and ``ann`` are one file on macOS and Windows), a short hash of the
+    id itself follows: ``m_ller-1a2b3c4d``.
     """
     name = _UNSAFE.sub("_", student)[:120]
     if name.startswith("."):
         name = "_" + name.lstrip(".")
-    return name or "_"
+    name = name or "_"
+    if name != student or student != student.lower():
+        name += "-" + hashlib.sha256(student.encode("utf-8")).hexdigest()[:8]
+    return name
 
 
 def render_report(
@@ -125,9 +132,13 @@ class CheckView:
     score: str  # "7.5", or "–" for a manual item not graded yet
     max_score: str
     feedback: str
-    manual: bool
-    answer: str | None
+    manual: bool  # still awaiting an instructor's grade
+    answer: str | None  # the written answer of a manual item, graded or not
     charts: list[ChartView] = field(default_factory=list)
+    overridden: bool = False
+    original_score: str = ""  # the check's own score, before the instructor's override
+    override_reason: str = ""
+    override_by: str = ""
 
 
 def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
@@ -187,6 +198,10 @@ def _check_view(check: CheckResult) -> CheckView:
         manual=manual,
         answer=check.answer,
         charts=charts,
+        overridden=check.override is not None,
+        original_score=_points(check.override.original_score) if check.override else "",
+        override_reason=check.override.reason if check.override else "",
+        override_by=check.override.grader if check.override else "",
     )
 
 

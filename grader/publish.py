@@ -16,6 +16,8 @@ from grader.load.discover import UsageError
 from grader.model import RunLog, SubmissionResult
 from grader.report.render import render_report, render_summary
 
+SUMMARY_ANSWER_LIMIT = 4000  # characters of a written answer the class summary shows
+
 
 def publish(
     book: Gradebook,
@@ -42,12 +44,13 @@ def publish(
 
 
 def _slim(result: SubmissionResult) -> SubmissionResult:
-    """What the class summary needs of a result: statuses, scores, named mistakes, counts."""
+    """What the class summary needs of a result: statuses, scores, named mistakes, counts,
+    written answers (cut at SUMMARY_ANSWER_LIMIT characters)."""
     checks = tuple(
         replace(
             c,
             feedback=c.feedback[:200],
-            answer="…" if c.answer else None,
+            answer=c.answer[:SUMMARY_ANSWER_LIMIT] if c.answer else None,
             cases=tuple(replace(k, message="", plot=None) for k in c.cases if k.mistake),
         )
         for c in result.checks

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from grader.model import CheckResult, SubmissionResult
 from grader.report.svg import svg_line_chart
+from grader.review.answers import normalise_answer, render_answer
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 OUTPUT_LIMIT = 2000  # characters of the student's printed output shown in a report
@@ -128,6 +129,8 @@ class CheckView:
     manual: bool
     answer: str | None
     charts: list[ChartView] = field(default_factory=list)
+    answer_html: Markup | None = None  # the answer rendered: Markdown, math as MathML, sanitized
+    written: bool = False  # a written item: waiting, or graded by hand
 
 
 def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
@@ -187,6 +190,8 @@ def _check_view(check: CheckResult) -> CheckView:
         manual=manual,
         answer=check.answer,
         charts=charts,
+        answer_html=render_answer(check.answer) if check.answer and check.answer.strip() else None,
+        written=manual or check.answer is not None,
     )
 
 
@@ -253,8 +258,27 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
             }
         )
 
+    written = []
+    for column in columns:
+        if not column["manual"]:
+            continue
+        groups: dict[str, dict[str, Any]] = {}
+        for result in ordered:
+            check = next((c for c in result.checks if c.id == column["id"]), None)
+            if check is None or not check.answer or not check.answer.strip():
+                continue
+            group = groups.setdefault(
+                normalise_answer(check.answer),
+                {"html": render_answer(check.answer), "students": []},
+            )
+            group["students"].append(result.student)
+        written.append(
+            {"id": column["id"], "title": column["title"], "groups": list(groups.values())}
+        )
+
     totals = [r.score for r in results]
     return {
+        "written": written,
         "title": title,
         "count": len(results),
         "mean": _points(statistics.fmean(totals)) if totals else "–",

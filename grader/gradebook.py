@@ -214,10 +214,17 @@ class Gradebook:
         comment: str = "",
         grader: str = "",
     ) -> None:
+        self.set_manual_grades(assignment, [(student, check_id, score, comment, grader)])
+
+    def set_manual_grades(
+        self, assignment: str, grades: list[tuple[str, str, float, str, str]]
+    ) -> None:
+        """Store (student, check id, score, comment, grader) rows in one transaction."""
+        now = _now()
         with self.db:
-            self.db.execute(
+            self.db.executemany(
                 "INSERT OR REPLACE INTO manual_grades VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (assignment, student, check_id, score, comment, grader, _now()),
+                [(assignment, *grade, now) for grade in grades],
             )
 
     def manual_grades(self, assignment: str) -> dict[tuple[str, str], ManualGrade]:

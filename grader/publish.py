@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
@@ -71,6 +71,17 @@ def graded_assignment(out: Path, course: str | None = None) -> Assignment:
     return load_assignment(json.loads(record.read_text(encoding="utf-8"))["assignment"], course)
 
 
+@dataclass(frozen=True)
+class ManualEntry:
+    """One grade of one written item, as `grader manual` or `grader review` gives it."""
+
+    student: str
+    check: str
+    score: float
+    comment: str = ""
+    grader_name: str = ""
+
+
 def record_manual_grade(
     out: Path,
     spec: Assignment,
@@ -83,21 +94,40 @@ def record_manual_grade(
     """Store an instructor's grade for a written item and republish: results.json, the summary
     and that student's report. Raises UsageError (nothing stored) for an unknown student or
     check, or a score outside [0, points]."""
-    item = next((c for c in spec.checks if c.id == check), None)
-    if item is None or not item.manual:
-        manual = ", ".join(c.id for c in spec.checks if c.manual)
-        raise UsageError(f"{check!r} is not a manual item of {spec.name}; these are: {manual}")
-    if not 0 <= score <= item.points:
-        raise UsageError(f"a score for {check} is between 0 and {item.points:g}, not {score:g}")
+    entry = ManualEntry(student, check, score, comment, grader_name)
+    return record_manual_grades(out, spec, [entry])[student]
+
+
+def record_manual_grades(
+    out: Path, spec: Assignment, entries: list[ManualEntry]
+) -> dict[str, SubmissionResult]:
+    """Store several grades in one transaction and republish once (results.json, the summary,
+    each student's report): what :func:`record_manual_grade` does for one. All or none: every
+    entry is checked first, and one that is wrong raises UsageError with nothing stored."""
+    for entry in entries:
+        item = next((c for c in spec.checks if c.id == entry.check), None)
+        if item is None or not item.manual:
+            manual = ", ".join(c.id for c in spec.checks if c.manual)
+            raise UsageError(
+                f"{entry.check!r} is not a manual item of {spec.name}; these are: {manual}"
+            )
+        if not 0 <= entry.score <= item.points:
+            raise UsageError(
+                f"a score for {entry.check} is between 0 and {item.points:g}, not {entry.score:g}"
+            )
     book = Gradebook(out / "gradebook.sqlite")
     try:
-        students = {r.student for r in book.results(spec.name)}
-        if student not in students:
-            raise UsageError(f"{out}: no graded submission of student {student!r}")
-        book.set_manual_grade(spec.name, student, check, score, comment, grader_name)
+        students = set(book.stored(spec.name))
+        for entry in entries:
+            if entry.student not in students:
+                raise UsageError(f"{out}: no graded submission of student {entry.student!r}")
+        book.set_manual_grades(
+            spec.name, [(e.student, e.check, e.score, e.comment, e.grader_name) for e in entries]
+        )
         publish(book, spec, out, students)
-        result = next(book.results(spec.name, {student}))
+        results = {r.student: r for r in book.results(spec.name, {e.student for e in entries})}
     finally:
         book.close()
-    render_report(result, out / "reports", spec.course / "templates", spec.title)
-    return result
+    for result in results.values():
+        render_report(result, out / "reports", spec.course / "templates", spec.title)
+    return results

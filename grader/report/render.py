@@ -161,7 +161,7 @@ def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
     }
 
 
-def _check_view(check: CheckResult) -> CheckView:
+def _check_view(check: CheckResult, with_answer: bool = True) -> CheckView:
     manual = check.status == "manual"
     charts = []
     for case in check.cases:
@@ -190,7 +190,11 @@ def _check_view(check: CheckResult) -> CheckView:
         manual=manual,
         answer=check.answer,
         charts=charts,
-        answer_html=render_answer(check.answer) if check.answer and check.answer.strip() else None,
+        answer_html=(
+            render_answer(check.answer)
+            if with_answer and check.answer and check.answer.strip()
+            else None
+        ),
         written=manual or check.answer is not None,
     )
 
@@ -219,7 +223,7 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
         cells = []
         for check_id in check_ids:
             check = by_id.get(check_id)
-            cells.append(_check_view(check) if check else None)
+            cells.append(_check_view(check, with_answer=False) if check else None)
         rows.append(
             {
                 "student": result.student,

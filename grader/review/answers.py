@@ -54,10 +54,12 @@ _WHITESPACE = re.compile(r"\s+")
 _LOOSE_SPACE = re.compile(r"(?<!\w) | (?!\w)")  # a space not between two word characters
 
 
+@functools.lru_cache(maxsize=4096)
 def render_answer(text: str) -> Markup:
     """``text`` (Markdown with $…$, $$…$$, \\(…\\), \\[…\\] math) as sanitized HTML with MathML.
 
-    A math span that does not parse is shown as its LaTeX source; nothing is dropped."""
+    A math span that does not parse is shown as its LaTeX source; nothing is dropped. Kept in
+    a cache: a class's answers are rendered again at each republish."""
     return Markup(_sanitize(_markdown().render(text)))
 
 

@@ -1,7 +1,8 @@
 """What the workbench knows and changes, without the web: the queue of written items, grades,
 rubric items and their re-application. Every grade is stored by
-:func:`grader.publish.record_manual_grade` (the one implementation shared with ``grader
-manual``), so results.json, the summary and the student's report follow at once.
+:func:`grader.publish.record_manual_grades` (the one implementation shared with ``grader
+manual``; a group or a rubric edit is one transaction and one republish), so results.json,
+the summary and the students' reports follow at once.
 
 One lock orders the writes of this process (each one a SQLite transaction): two reviewers at
 once lose nothing, the last write to the same item wins, and the answer to it says whose grade
@@ -20,7 +21,7 @@ from typing import Any
 from grader.assignment import Assignment, CheckSpec
 from grader.gradebook import Gradebook, ManualGrade, ReviewNote, RubricItem
 from grader.model import SubmissionResult
-from grader.publish import record_manual_grade
+from grader.publish import ManualEntry, record_manual_grades
 from grader.review.answers import normalise_answer
 
 
@@ -156,38 +157,38 @@ class Workbench:
             )
         with self.lock:
             with self.book() as book:
-                known = {r.student for r in book.results(self.spec.name)}
+                known = set(book.stored(self.spec.name))
                 rubric = {i.id: i for i in book.rubric_items(self.spec.name, check_id)}
                 grades = book.manual_grades(self.spec.name)
+                notes = book.review_notes(self.spec.name, check_id)
             missing = [s for s in students if s not in known]
             if missing or not students:
-                raise ReviewError(
-                    f"no graded submission of student {(missing or [''])[0]!r} in {self.out}"
-                )
+                who = (missing or [""])[0]
+                raise ReviewError(f"no graded submission of student {who!r} in {self.out}")
             unknown = [i for i in items if i not in rubric]
             if unknown:
                 raise ReviewError(f"rubric item {unknown[0]} is not one of {check_id}'s")
             chosen = [rubric[i] for i in sorted(set(items))]
             adjustment = score - spec.points - sum(i.points for i in chosen)
-            before = self._stamps(students, check_id)
-            stored = []
-            for student in students:
-                record_manual_grade(
-                    self.out, self.spec, student, check_id, score,
-                    compose_comment(chosen, comment), reviewer,
-                )  # fmt: skip
-                with self.book() as book:
+            text = compose_comment(chosen, comment)
+            record_manual_grades(
+                self.out,
+                self.spec,
+                [ManualEntry(s, check_id, score, text, reviewer) for s in students],
+            )
+            with self.book() as book:
+                ids = tuple(i.id for i in chosen)
+                for student in students:
                     book.save_review_note(
-                        self.spec.name, student, check_id, tuple(i.id for i in chosen),
-                        adjustment, comment, reviewer,
-                    )  # fmt: skip
-                stored.append(student)
-        after = {i["student"]: i for i in self.queue(check_id) if i["student"] in set(stored)}
+                        self.spec.name, student, check_id, ids, adjustment, comment, reviewer
+                    )
+        after = {i["student"]: i for i in self.queue(check_id) if i["student"] in set(students)}
         answers = []
-        for student in stored:
+        for student in students:
             row = dict(after[student])
-            old, was = (seen or {}).get(student), before.get(student)
             grade = grades.get((student, check_id))
+            was = _stamp(grade, notes.get((student, check_id)))
+            old = (seen or {}).get(student)
             if old is not None and was and old != was and grade is not None:
                 row["replaced"] = Replaced(grade.score, grade.grader, grade.graded_at).__dict__
             answers.append(row)
@@ -214,25 +215,21 @@ class Workbench:
                 rubric = {i.id: i for i in book.rubric_items(self.spec.name, spec.id)}
                 notes = book.review_notes(self.spec.name, spec.id)
             carriers = {s: n for (s, _), n in notes.items() if item_id in n.items}
+            entries = []
             for student, note in sorted(carriers.items()):
                 chosen = [rubric[i] for i in note.items if i in rubric]
                 score = composed_score(spec, chosen, note.adjustment)
-                record_manual_grade(
-                    self.out, self.spec, student, spec.id, score,
-                    compose_comment(chosen, note.comment), note.reviewer,
-                )  # fmt: skip
-                with self.book() as book:
+                comment = compose_comment(chosen, note.comment)
+                entries.append(ManualEntry(student, spec.id, score, comment, note.reviewer))
+            if entries:
+                record_manual_grades(self.out, self.spec, entries)
+            with self.book() as book:
+                for student, note in carriers.items():
                     book.save_review_note(
                         self.spec.name, student, spec.id, note.items, note.adjustment,
                         note.comment, note.reviewer,
                     )  # fmt: skip
         return RubricItem(item_id, spec.id, points, text.strip()), len(carriers)
-
-    def _stamps(self, students: list[str], check_id: str) -> dict[str, str]:
-        with self.book() as book:
-            grades = book.manual_grades(self.spec.name)
-            notes = book.review_notes(self.spec.name, check_id)
-        return {s: _stamp(grades.get((s, check_id)), notes.get((s, check_id))) for s in students}
 
 
 def composed_score(spec: CheckSpec, items: list[RubricItem], adjustment: float) -> float:

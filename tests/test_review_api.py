@@ -281,3 +281,26 @@ def test_the_grading_page_shows_the_prompt_progress_and_groups(client: TestClien
     assert "0 of 4 graded" in page
     assert "2 identical answers" in page
     assert client.get("/grade/1a.hessian", headers=HEADERS).status_code == 404
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_review_help_says_it_all(capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["review", "--help"])
+    text = capsys.readouterr().out
+    for words in ("Review: http://HOST:PORT/?token=TOKEN", "--host", "--port", "Enter",
+                  "rubric item", "/api/queue", "/api/grade", "400", "last save"):  # fmt: skip
+        assert words in text
+
+
+def test_review_of_a_folder_that_is_not_graded_is_a_one_line_error(tmp_path, capsys) -> None:
+    from grader.cli import main
+
+    assert main(["review", str(tmp_path)]) == 2
+    assert (
+        "not a graded folder (no grading.json); run grader grade first" in capsys.readouterr().err
+    )

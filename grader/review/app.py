@@ -145,6 +145,7 @@ def create_app(bench: Workbench, token: str) -> TokenGate:
         Route("/grade/{check}", grade_page),
         Route("/student/{student:path}", student_page),
         Route("/assets/{name}", asset),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/api/queue", api_queue),
         Route("/api/grade", api_grade, methods=["POST"]),
         Route("/api/grade-group", api_grade_group, methods=["POST"]),

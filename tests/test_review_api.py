@@ -304,3 +304,25 @@ def test_review_of_a_folder_that_is_not_graded_is_a_one_line_error(tmp_path, cap
     assert (
         "not a graded folder (no grading.json); run grader grade first" in capsys.readouterr().err
     )
+
+
+def test_a_later_grader_manual_is_kept_when_a_rubric_item_is_edited(client, folder, sheet3):
+    """`grader manual` and the workbench are one store: a grade given by the command after the
+    workbench applied an item is not overwritten when that item changes."""
+    from grader.publish import record_manual_grade
+
+    item = client.post(
+        "/api/rubric", json={"check": "2a.proof", "points": -2, "text": "gap"}, headers=HEADERS
+    ).json()
+    for student in ("alice", "bob"):
+        body = {"student": student, "check": "2a.proof", "score": 8, "items": [item["id"]]}
+        client.post("/api/grade", json=body, headers=HEADERS)
+    record_manual_grade(folder, sheet3, "bob", "2a.proof", 10, "fine after all", "prof")
+    bob = next(i for i in client.get("/api/queue", headers=HEADERS).json()
+               if i["student"] == "bob" and i["check"] == "2a.proof")  # fmt: skip
+    assert bob["items"] == [] and bob["comment"] == "fine after all" and bob["score"] == 10
+    edit = client.post(f"/api/rubric/{item['id']}", json={"points": -1, "text": "gap"},
+                       headers=HEADERS)  # fmt: skip
+    assert edit.json()["regraded"] == 1
+    assert check_of(folder, "alice", "2a.proof")["score"] == 9
+    assert check_of(folder, "bob", "2a.proof")["score"] == 10

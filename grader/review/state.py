@@ -87,7 +87,7 @@ class Workbench:
         with self.book() as book:
             results = list(book.results(self.spec.name))
             grades = book.manual_grades(self.spec.name)
-            notes = book.review_notes(self.spec.name)
+            notes = self._live_notes(book)
         items = []
         for spec in checks:
             groups: dict[str, int] = {}
@@ -211,9 +211,9 @@ class Workbench:
                     raise ReviewError(f"no rubric item {item_id}")
                 spec = self.check(item.check_id)
                 _check_item(spec, points, text)
+                notes = self._live_notes(book, spec.id)  # before the edit: as graded
                 book.update_rubric_item(item_id, points, text.strip())
                 rubric = {i.id: i for i in book.rubric_items(self.spec.name, spec.id)}
-                notes = book.review_notes(self.spec.name, spec.id)
             carriers = {s: n for (s, _), n in notes.items() if item_id in n.items}
             entries = []
             for student, note in sorted(carriers.items()):
@@ -230,6 +230,27 @@ class Workbench:
                         note.comment, note.reviewer,
                     )  # fmt: skip
         return RubricItem(item_id, spec.id, points, text.strip()), len(carriers)
+
+    def _live_notes(
+        self, book: Gradebook, check_id: str | None = None
+    ) -> dict[tuple[str, str], ReviewNote]:
+        """What reviewers entered, for the answers whose stored grade still is what it was
+        composed from (a later `grader manual` of the same item makes its note stale)."""
+        grades = book.manual_grades(self.spec.name)
+        rubric = {i.id: i for i in book.rubric_items(self.spec.name, check_id)}
+        specs = {c.id: c for c in self.manual_checks}
+        live = {}
+        for (student, check), note in book.review_notes(self.spec.name, check_id).items():
+            grade, spec = grades.get((student, check)), specs.get(check)
+            if grade is None or spec is None:
+                continue
+            chosen = [rubric[i] for i in note.items if i in rubric]
+            if (
+                abs(composed_score(spec, chosen, note.adjustment) - grade.score) < 1e-9
+                and compose_comment(chosen, note.comment) == grade.comment
+            ):
+                live[student, check] = note
+        return live
 
 
 def composed_score(spec: CheckSpec, items: list[RubricItem], adjustment: float) -> float:

@@ -155,6 +155,7 @@ if (panels.length) {
     else if (/^[1-9]$/.test(event.key)) {
       const box = form.querySelectorAll('input[name="item"]')[Number(event.key) - 1];
       if (box) { box.checked = !box.checked; box.dispatchEvent(new Event("change")); }
+      form.querySelector(".score").focus();  // Enter now saves the score the items make
     } else return;
     event.preventDefault();
   });

@@ -21,7 +21,7 @@ def main(*, out: Path, host: str = "127.0.0.1", port: int = 0, course: str | Non
         serve(out, spec, host, port)
     except OSError as exc:
         raise UsageError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); try another --port"
+            f"cannot listen on {host}:{port} ({exc.strerror}); check --host, or try another --port"
         ) from exc
     except KeyboardInterrupt:
         pass

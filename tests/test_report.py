@@ -436,3 +436,15 @@ def test_chart_copes_with_degenerate_series(series):
         root = parse(svg_line_chart(Plot("t", "x", "y", series, log_y=log_y)))
         assert len(root.findall(f"{SVG}polyline")) == len(series)
         assert all(math.isfinite(v) for v in coordinates(root))
+
+
+def test_a_large_class_summary_points_to_the_workbench_instead_of_every_answer(
+    tmp_path, monkeypatch
+):
+    import grader.report.render as render
+
+    monkeypatch.setattr(render, "WRITTEN_IN_SUMMARY", 1)
+    result = with_check(graded(), "2a.proof", answer=r"$\frac{2}{n}$")
+    html = render_summary([result, replace(result, student="bob")], tmp_path).read_text()
+    written = html.split("<h2>Written answers</h2>")[1]
+    assert "grader review" in written and "<math" not in written

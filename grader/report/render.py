@@ -26,6 +26,7 @@ from grader.review.answers import normalise_answer, render_answer
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 OUTPUT_LIMIT = 2000  # characters of the student's printed output shown in a report
 TOP_MISTAKES = 5  # named mistakes listed per check in the summary
+WRITTEN_IN_SUMMARY = 500  # up to this many students, the summary shows the written answers
 
 STATUS_WORDS = {
     "passed": "Passed",
@@ -264,7 +265,7 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
 
     written = []
     for column in columns:
-        if not column["manual"]:
+        if not column["manual"] or len(results) > WRITTEN_IN_SUMMARY:
             continue
         groups: dict[str, dict[str, Any]] = {}
         for result in ordered:
@@ -283,6 +284,7 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
     totals = [r.score for r in results]
     return {
         "written": written,
+        "written_left_out": len(results) > WRITTEN_IN_SUMMARY,
         "title": title,
         "count": len(results),
         "mean": _points(statistics.fmean(totals)) if totals else "–",

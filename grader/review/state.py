@@ -160,7 +160,7 @@ class Workbench:
                 known = set(book.stored(self.spec.name))
                 rubric = {i.id: i for i in book.rubric_items(self.spec.name, check_id)}
                 grades = book.manual_grades(self.spec.name)
-                notes = book.review_notes(self.spec.name, check_id)
+                notes = self._live_notes(book, check_id)  # as the queue showed them
             missing = [s for s in students if s not in known]
             if missing or not students:
                 who = (missing or [""])[0]

@@ -3,6 +3,10 @@ a graded folder of N students (distinct answers), the real server, chromium driv
 Playwright typing a score and Enter for each answer. Prints keystrokes and seconds.
 
     PYTHONPATH=. python3 bench/review_keyboard.py [N]
+
+Measured 2026-12-01 on the project's 2-core machine under a load average of 11: 100 answers,
+200 keystrokes, 93 s (0.93 s per save: each save republishes results.json, the summary and
+the report before the next answer shows). Without the load one save costs about 0.37 s.
 """
 
 from __future__ import annotations

@@ -13,6 +13,39 @@ from grader.load.discover import UsageError
 from grader.load.lms import NamePatternError
 from grader.run.sandbox import SandboxError
 
+REVIEW_HELP = """\
+Serve a graded folder to reviewers in a browser, to grade the written answers.
+
+The first line printed is the link to open: Review: http://HOST:PORT/?token=TOKEN.
+Every request needs that token (the page sets a cookie); it serves until Ctrl+C.
+
+In the browser:
+  - The start page lists the written items with their progress ("31 of 120 graded")
+    and the students. Open an item to grade it by question: every student's answer in
+    turn, identical answers grouped (grade the group at once), each rendered with its
+    math as MathML, beside the student's automatic results for that part.
+  - Keys: the score field has the focus; type the score and press Enter to save and go
+    to the next ungraded answer. Ctrl+Enter saves from the comment. Esc leaves a field;
+    then j or Right = next, k or Left = previous, n = next ungraded, 1-9 = toggle a
+    rubric item, s = score, c = comment.
+  - Rubric items ("-2 base case missing") are made once per item at the bottom of its
+    page and kept in the gradebook; editing one regrades every answer carrying it.
+  - A student's page (/student/ID) shows all their written answers with a form each,
+    and their automatic checks.
+
+Every grade is stored as `grader manual` stores it: the gradebook, results.json, the
+class summary and the student's report change at once. Two reviewers may work at once:
+the last save of the same answer wins and the page says whose grade it replaced.
+
+JSON API (token in an Authorization: Bearer or X-Review-Token header for POSTs):
+  GET  /api/queue[?check=ID]   one object per written item of every student
+  POST /api/grade              {"student", "check", "score", "comment"[, "items", "seen"]}
+  POST /api/grade-group        {"students": [...], "check", "score", "comment"[, "items"]}
+  GET  /api/rubric?check=ID    POST /api/rubric {"check", "points", "text"}
+  POST /api/rubric/ITEM_ID     {"points", "text"}: edit, regrading the answers carrying it
+A bad score, student or check gets 400 with {"error": ...}; nothing is stored.
+"""
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as the contract says
@@ -105,6 +138,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     manual.add_argument("--grader", default="", help="who graded it")
     manual.add_argument("--course", help="course folder holding rubrics/ and reference/")
+
+    review = commands.add_parser(
+        "review",
+        help="grade written answers in the browser (the review workbench)",
+        description=REVIEW_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    review.add_argument("out", type=Path, help="the --out folder of `grader grade`")
+    review.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; anything else "
+        "lets others on the network reach it, with the token)",
+    )
+    review.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    review.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
     export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
@@ -208,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
                 reason=args.reason,
                 clear=args.clear_override,
             )
+        if args.command == "review":
+            from grader.commands import review
+
+            return review.main(out=args.out, host=args.host, port=args.port, course=args.course)
         if args.command == "export":
             from grader.commands import export
 

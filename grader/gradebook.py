@@ -50,11 +50,57 @@ CREATE TABLE IF NOT EXISTS overrides (
     score REAL NOT NULL, reason TEXT NOT NULL, grader TEXT NOT NULL DEFAULT '',
     set_at TEXT NOT NULL, PRIMARY KEY (assignment, student, check_id)
 );
+CREATE TABLE IF NOT EXISTS rubric_items (
+    id INTEGER PRIMARY KEY, assignment TEXT NOT NULL, check_id TEXT NOT NULL,
+    points REAL NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rubric_marks (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, check_id TEXT NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES rubric_items(id) ON DELETE CASCADE,
+    PRIMARY KEY (assignment, student, check_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS review_notes (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, check_id TEXT NOT NULL,
+    adjustment REAL NOT NULL, comment TEXT NOT NULL DEFAULT '', reviewer TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (assignment, student, check_id)
+);
 """
 
 
 class GradebookError(RuntimeError):
     """A gradebook that cannot be used, with the file and what to do."""
+
+
+@dataclass(frozen=True)
+class ManualGrade:
+    """An instructor's stored grade of one written item."""
+
+    score: float
+    comment: str
+    grader: str
+    graded_at: str
+
+
+@dataclass(frozen=True)
+class RubricItem:
+    """A reusable rubric item of one manual check: points added (negative: taken off)."""
+
+    id: int
+    check_id: str
+    points: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ReviewNote:
+    """What a reviewer entered for one answer, from which its grade is composed: the rubric
+    items applied, the points given beyond them (``adjustment``) and the free comment."""
+
+    items: tuple[int, ...]
+    adjustment: float
+    comment: str
+    reviewer: str
+    version: int
 
 
 @dataclass(frozen=True)
@@ -222,10 +268,103 @@ class Gradebook:
         comment: str = "",
         grader: str = "",
     ) -> None:
+        self.set_manual_grades(assignment, [(student, check_id, score, comment, grader)])
+
+    def set_manual_grades(
+        self, assignment: str, grades: list[tuple[str, str, float, str, str]]
+    ) -> None:
+        """Store (student, check id, score, comment, grader) rows in one transaction."""
+        now = _now()
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO manual_grades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(assignment, *grade, now) for grade in grades],
+            )
+
+    def manual_grades(self, assignment: str) -> dict[tuple[str, str], ManualGrade]:
+        """Every stored manual grade of an assignment, by (student, check id)."""
+        rows = self.db.execute(
+            "SELECT student, check_id, score, comment, grader, graded_at FROM manual_grades "
+            "WHERE assignment = ?",
+            (assignment,),
+        )
+        return {(s, c): ManualGrade(score, comment, g, at) for s, c, score, comment, g, at in rows}
+
+    # --- the review workbench: rubric items and what a reviewer entered per answer ----------
+
+    def rubric_items(self, assignment: str, check_id: str | None = None) -> list[RubricItem]:
+        """The rubric items of one check (or of all), in the order they were created."""
+        rows = self.db.execute(
+            "SELECT id, check_id, points, text FROM rubric_items WHERE assignment = ? "
+            "AND (? IS NULL OR check_id = ?) ORDER BY id",
+            (assignment, check_id, check_id),
+        )
+        return [RubricItem(*row) for row in rows]
+
+    def add_rubric_item(self, assignment: str, check_id: str, points: float, text: str) -> int:
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO rubric_items (assignment, check_id, points, text, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (assignment, check_id, points, text, _now()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def update_rubric_item(self, item_id: int, points: float, text: str) -> None:
         with self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO manual_grades VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (assignment, student, check_id, score, comment, grader, _now()),
+                "UPDATE rubric_items SET points = ?, text = ? WHERE id = ?",
+                (points, text, item_id),
+            )
+
+    def review_notes(
+        self, assignment: str, check_id: str | None = None
+    ) -> dict[tuple[str, str], ReviewNote]:
+        """What reviewers entered, by (student, check id)."""
+        marks: dict[tuple[str, str], list[int]] = {}
+        for student, check, item in self.db.execute(
+            "SELECT student, check_id, item_id FROM rubric_marks WHERE assignment = ? "
+            "AND (? IS NULL OR check_id = ?) ORDER BY item_id",
+            (assignment, check_id, check_id),
+        ):
+            marks.setdefault((student, check), []).append(item)
+        notes = {}
+        for student, check, adjustment, comment, reviewer, version in self.db.execute(
+            "SELECT student, check_id, adjustment, comment, reviewer, version FROM review_notes "
+            "WHERE assignment = ? AND (? IS NULL OR check_id = ?)",
+            (assignment, check_id, check_id),
+        ):
+            items = tuple(marks.get((student, check), ()))
+            notes[student, check] = ReviewNote(items, adjustment, comment, reviewer, version)
+        return notes
+
+    def save_review_note(
+        self,
+        assignment: str,
+        student: str,
+        check_id: str,
+        items: tuple[int, ...],
+        adjustment: float,
+        comment: str,
+        reviewer: str,
+    ) -> None:
+        """Replace what was entered for one answer, in one transaction; its version goes up."""
+        with self.db:
+            self.db.execute(
+                "DELETE FROM rubric_marks WHERE assignment = ? AND student = ? AND check_id = ?",
+                (assignment, student, check_id),
+            )
+            self.db.executemany(
+                "INSERT INTO rubric_marks VALUES (?, ?, ?, ?)",
+                [(assignment, student, check_id, item) for item in sorted(set(items))],
+            )
+            self.db.execute(
+                "INSERT INTO review_notes VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT (assignment, student, check_id) DO UPDATE SET "
+                "adjustment = excluded.adjustment, comment = excluded.comment, "
+                "reviewer = excluded.reviewer, version = review_notes.version + 1, "
+                "updated = excluded.updated",
+                (assignment, student, check_id, adjustment, comment, reviewer, _now()),
             )
 
     def _manual(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
@@ -16,6 +16,8 @@ from grader.gradebook import Gradebook
 from grader.load.discover import UsageError
 from grader.model import RunLog, SubmissionResult
 from grader.report.render import render_report, render_summary
+
+SUMMARY_ANSWER_LIMIT = 4000  # characters of a written answer the class summary shows
 
 
 def publish(
@@ -43,12 +45,13 @@ def publish(
 
 
 def _slim(result: SubmissionResult) -> SubmissionResult:
-    """What the class summary needs of a result: statuses, scores, named mistakes, counts."""
+    """What the class summary needs of a result: statuses, scores, named mistakes, counts,
+    written answers (cut at SUMMARY_ANSWER_LIMIT characters)."""
     checks = tuple(
         replace(
             c,
             feedback=c.feedback[:200],
-            answer="…" if c.answer else None,
+            answer=c.answer[:SUMMARY_ANSWER_LIMIT] if c.answer else None,
             cases=tuple(replace(k, message="", plot=None) for k in c.cases if k.mistake),
         )
         for c in result.checks
@@ -69,6 +72,17 @@ def graded_assignment(out: Path, course: str | None = None) -> Assignment:
     return load_assignment(json.loads(record.read_text(encoding="utf-8"))["assignment"], course)
 
 
+@dataclass(frozen=True)
+class ManualEntry:
+    """One grade of one written item, as `grader manual` or `grader review` gives it."""
+
+    student: str
+    check: str
+    score: float
+    comment: str = ""
+    grader_name: str = ""
+
+
 def record_manual_grade(
     out: Path,
     spec: Assignment,
@@ -81,16 +95,30 @@ def record_manual_grade(
     """Store an instructor's grade for a written item and republish: results.json, the summary
     and that student's report. Raises UsageError (nothing stored) for an unknown student or
     check, or a score outside [0, points]."""
-    item = next((c for c in spec.checks if c.id == check), None)
-    if item is None or not item.manual:
-        manual = ", ".join(c.id for c in spec.checks if c.manual)
-        raise UsageError(f"{check!r} is not a manual item of {spec.name}; these are: {manual}")
-    _check_score(check, score, item.points)
+    entry = ManualEntry(student, check, score, comment, grader_name)
+    return record_manual_grades(out, spec, [entry])[student]
+
+
+def record_manual_grades(
+    out: Path, spec: Assignment, entries: list[ManualEntry]
+) -> dict[str, SubmissionResult]:
+    """Store several grades in one transaction and republish once (results.json, the summary,
+    each student's report): what :func:`record_manual_grade` does for one. All or none: every
+    entry is checked first, and one that is wrong raises UsageError with nothing stored."""
+    for entry in entries:
+        item = next((c for c in spec.checks if c.id == entry.check), None)
+        if item is None or not item.manual:
+            manual = ", ".join(c.id for c in spec.checks if c.manual)
+            raise UsageError(
+                f"{entry.check!r} is not a manual item of {spec.name}; these are: {manual}"
+            )
+        _check_score(entry.check, entry.score, item.points)
+    rows = [(e.student, e.check, e.score, e.comment, e.grader_name) for e in entries]
     return _change(
         out,
         spec,
-        student,
-        lambda book: book.set_manual_grade(spec.name, student, check, score, comment, grader_name),
+        {e.student for e in entries},
+        lambda book: book.set_manual_grades(spec.name, rows),
     )
 
 
@@ -113,7 +141,7 @@ def record_override(
     _check_score(check, score, item.points)
     if not reason.strip():
         raise UsageError(f"an override of {check} needs a reason the student will read (--reason)")
-    return _change(
+    return _one(
         out,
         spec,
         student,
@@ -128,7 +156,7 @@ def clear_override(out: Path, spec: Assignment, student: str, check: str) -> Sub
     error: two reviewers may clear the same override). Raises UsageError for an unknown
     student or check, or a manual item."""
     _automatic_item(spec, check)
-    return _change(out, spec, student, lambda book: book.clear_override(spec.name, student, check))
+    return _one(out, spec, student, lambda book: book.clear_override(spec.name, student, check))
 
 
 def _automatic_item(spec: Assignment, check: str) -> None:
@@ -150,21 +178,27 @@ def _check_score(check: str, score: float, points: float) -> None:
         raise UsageError(f"a score for {check} is between 0 and {points:g}, not {score:g}")
 
 
-def _change(
+def _one(
     out: Path, spec: Assignment, student: str, change: Callable[[Gradebook], object]
 ) -> SubmissionResult:
-    """Apply one change to the gradebook, then republish results.json, the summary and the
-    student's whole report from what the gradebook holds."""
+    return _change(out, spec, {student}, change)[student]
+
+
+def _change(
+    out: Path, spec: Assignment, who: set[str], change: Callable[[Gradebook], object]
+) -> dict[str, SubmissionResult]:
+    """Apply one change to the gradebook (one transaction), then republish results.json, the
+    summary and each changed student's whole report from what the gradebook holds."""
     book = Gradebook(out / "gradebook.sqlite")
     try:
-        students = book.students(spec.name)
-        if student not in students:
+        students = set(book.stored(spec.name))
+        for student in sorted(who - students):
             raise UsageError(f"{out}: no graded submission of student {student!r}")
         change(book)
         publish(book, spec, out, students)
-        result = book.result(spec.name, student)
+        results = {r.student: r for r in book.results(spec.name, who)}
     finally:
         book.close()
-    assert result is not None
-    render_report(result, out / "reports", spec.course / "templates", spec.title)
-    return result
+    for result in results.values():
+        render_report(result, out / "reports", spec.course / "templates", spec.title)
+    return results

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -131,9 +132,37 @@ def test_a_manual_item_quotes_the_written_answer_for_the_instructor(tmp_path):
     proof = html.split('id="check-2a.proof"')[1]
 
     assert "awaiting an instructor's grade" in proof
-    assert '<pre class="answer">Var(z_l) = n Var(w) E[a²] = Var(z_{l-1}) by induction.</pre>' in (
-        proof
+    answer = "Var(z_l) = n Var(w) E[a²] = Var(z_{l-1}) by induction."
+    assert f'<div class="answer"><p>{answer}</p>\n</div>' in proof  # rendered as Markdown
+    assert f"<pre>{answer}</pre>" in proof  # and the source as written, one click away
+
+
+def test_written_math_reads_as_mathml_in_the_report_and_the_summary(tmp_path):
+    """Item 8 of issue 11: MathML made on the server, no script; LaTeX that does not parse is
+    shown as written."""
+    result = with_check(graded(), "2a.proof", answer=r"So $\frac{2}{n}$ and $\frac{1}{$.")
+    html = render_report(result, tmp_path)[0].read_text(encoding="utf-8")
+    proof = html.split('id="check-2a.proof"')[1]
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in proof
+    assert "<mfrac><mrow><mn>2</mn></mrow><mrow><mi>n</mi></mrow></mfrac>" in proof
+    assert '<code class="tex" title="not rendered: shown as written">\\frac{1}{</code>' in proof
+    assert "<script" not in html
+
+    other = with_check(graded(), "2a.proof", answer=r"So  $\frac{2}{n}$ and $\frac{1}{$.")
+    summary = render_summary([result, replace(other, student="bob")], tmp_path)
+    written = summary.read_text(encoding="utf-8").split("<h2>Written answers</h2>")[1]
+    assert "alice, bob" in written and "(2 identical answers)" in written
+    assert written.count("<mfrac>") == 1  # one group, shown once
+
+
+def test_a_graded_written_item_still_shows_the_answer(tmp_path):
+    result = with_check(graded(), "2a.proof", status="passed", score=8.0, answer="$x^2$")
+    proof = (
+        render_report(result, tmp_path)[0]
+        .read_text(encoding="utf-8")
+        .split('id="check-2a.proof"')[1]
     )
+    assert "Your written answer:" in proof and "<msup>" in proof
 
 
 def test_a_manual_item_without_an_answer_says_so(tmp_path):
@@ -427,3 +456,15 @@ def test_chart_copes_with_degenerate_series(series):
         root = parse(svg_line_chart(Plot("t", "x", "y", series, log_y=log_y)))
         assert len(root.findall(f"{SVG}polyline")) == len(series)
         assert all(math.isfinite(v) for v in coordinates(root))
+
+
+def test_a_large_class_summary_points_to_the_workbench_instead_of_every_answer(
+    tmp_path, monkeypatch
+):
+    import grader.report.render as render
+
+    monkeypatch.setattr(render, "WRITTEN_IN_SUMMARY", 1)
+    result = with_check(graded(), "2a.proof", answer=r"$\frac{2}{n}$")
+    html = render_summary([result, replace(result, student="bob")], tmp_path).read_text()
+    written = html.split("<h2>Written answers</h2>")[1]
+    assert "grader review" in written and "<math" not in written

@@ -22,10 +22,12 @@ from markupsafe import Markup, escape
 
 from grader.model import CheckResult, SubmissionResult
 from grader.report.svg import svg_line_chart
+from grader.review.answers import normalise_answer, render_answer
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 OUTPUT_LIMIT = 2000  # characters of the student's printed output shown in a report
 TOP_MISTAKES = 5  # named mistakes listed per check in the summary
+WRITTEN_IN_SUMMARY = 500  # up to this many students, the summary shows the written answers
 
 STATUS_WORDS = {
     "passed": "Passed",
@@ -139,6 +141,8 @@ class CheckView:
     original_score: str = ""  # the check's own score, before the instructor's override
     override_reason: str = ""
     override_by: str = ""
+    answer_html: Markup | None = None  # the answer rendered: Markdown, math as MathML, sanitized
+    written: bool = False  # a written item: waiting, or graded by hand
 
 
 def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
@@ -169,7 +173,7 @@ def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
     }
 
 
-def _check_view(check: CheckResult) -> CheckView:
+def _check_view(check: CheckResult, with_answer: bool = True) -> CheckView:
     manual = check.status == "manual"
     charts = []
     for case in check.cases:
@@ -202,6 +206,12 @@ def _check_view(check: CheckResult) -> CheckView:
         original_score=_points(check.override.original_score) if check.override else "",
         override_reason=check.override.reason if check.override else "",
         override_by=check.override.grader if check.override else "",
+        answer_html=(
+            render_answer(check.answer)
+            if with_answer and check.answer and check.answer.strip()
+            else None
+        ),
+        written=manual or check.answer is not None,
     )
 
 
@@ -229,7 +239,7 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
         cells = []
         for check_id in check_ids:
             check = by_id.get(check_id)
-            cells.append(_check_view(check) if check else None)
+            cells.append(_check_view(check, with_answer=False) if check else None)
         rows.append(
             {
                 "student": result.student,
@@ -268,8 +278,28 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
             }
         )
 
+    written = []
+    for column in columns:
+        if not column["manual"] or len(results) > WRITTEN_IN_SUMMARY:
+            continue
+        groups: dict[str, dict[str, Any]] = {}
+        for result in ordered:
+            check = next((c for c in result.checks if c.id == column["id"]), None)
+            if check is None or not check.answer or not check.answer.strip():
+                continue
+            group = groups.setdefault(
+                normalise_answer(check.answer),
+                {"html": render_answer(check.answer), "students": []},
+            )
+            group["students"].append(result.student)
+        written.append(
+            {"id": column["id"], "title": column["title"], "groups": list(groups.values())}
+        )
+
     totals = [r.score for r in results]
     return {
+        "written": written,
+        "written_left_out": len(results) > WRITTEN_IN_SUMMARY,
         "title": title,
         "count": len(results),
         "mean": _points(statistics.fmean(totals)) if totals else "–",

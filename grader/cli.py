@@ -31,7 +31,7 @@ In the browser:
   - Rubric items ("-2 base case missing") are made once per item at the bottom of its
     page and kept in the gradebook; editing one regrades every answer carrying it.
   - A student's page (/student/ID) shows all their written answers with a form each,
-    and their automatic checks.
+    and their automatic checks, each with an override form (a score and a reason).
 
 Every grade is stored as `grader manual` stores it: the gradebook, results.json, the
 class summary and the student's report change at once. Two reviewers may work at once:
@@ -43,6 +43,7 @@ JSON API (token in an Authorization: Bearer or X-Review-Token header for POSTs):
   POST /api/grade-group        {"students": [...], "check", "score", "comment"[, "items"]}
   GET  /api/rubric?check=ID    POST /api/rubric {"check", "points", "text"}
   POST /api/rubric/ITEM_ID     {"points", "text"}: edit, regrading the answers carrying it
+  POST /api/override           {"student", "check", "score", "reason"}; "score": null clears
 A bad score, student or check gets 400 with {"error": ...}; nothing is stored.
 """
 

@@ -272,7 +272,7 @@ def test_the_student_page_renders_math_as_mathml_and_never_runs_student_html(cli
     assert '<code class="tex"' in page and "\\frac{1}{" in page  # not parsed: shown as source
     alice = client.get("/student/alice", headers=HEADERS).text
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML"' in alice
-    assert 'class="grade-form"' in alice and 'class="override-slot"' in alice
+    assert 'class="grade-form"' in alice and 'class="override-form"' in alice
 
 
 def test_the_grading_page_shows_the_prompt_progress_and_groups(client: TestClient) -> None:
@@ -326,3 +326,53 @@ def test_a_later_grader_manual_is_kept_when_a_rubric_item_is_edited(client, fold
     assert edit.json()["regraded"] == 1
     assert check_of(folder, "alice", "2a.proof")["score"] == 9
     assert check_of(folder, "bob", "2a.proof")["score"] == 10
+
+
+# --- overrides of automatic checks -------------------------------------------------------------
+
+
+def test_an_override_is_stored_as_grader_manual_override_stores_it(client, folder) -> None:
+    before = check_of(folder, "bob", "1a.hessian")
+    body = {
+        "student": "bob",
+        "check": "1a.hessian",
+        "score": 2,
+        "reason": "copied",
+        "reviewer": "ta",
+    }
+    answer = client.post("/api/override", json=body, headers=HEADERS)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["override"] == {
+        "original_score": before["score"], "reason": "copied", "by": "ta"
+    }  # fmt: skip
+    stored = check_of(folder, "bob", "1a.hessian")
+    assert stored["score"] == 2 and stored["override"]["reason"] == "copied"
+    cleared = client.post(
+        "/api/override", json={"student": "bob", "check": "1a.hessian", "score": None},
+        headers=HEADERS,
+    )  # fmt: skip
+    assert cleared.status_code == 200 and cleared.json()["override"] is None
+    assert check_of(folder, "bob", "1a.hessian") == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"student": "bob", "check": "1a.hessian", "score": 2, "reason": ""},  # no reason
+        {"student": "bob", "check": "1a.hessian", "score": 11, "reason": "x"},  # above max
+        {"student": "bob", "check": "2a.proof", "score": 2, "reason": "x"},  # a manual item
+        {"student": "nobody", "check": "1a.hessian", "score": 2, "reason": "x"},
+        {"student": "bob", "check": "1a.hessian", "score": "2", "reason": "x"},
+    ],
+)
+def test_a_bad_override_is_400_and_nothing_is_stored(client, folder, body) -> None:
+    before = json.loads((folder / "results.json").read_text())
+    answer = client.post("/api/override", json=body, headers=HEADERS)
+    assert answer.status_code == 400 and answer.json()["error"]
+    assert json.loads((folder / "results.json").read_text()) == before
+
+
+def test_an_override_needs_the_token_in_a_header(client, folder) -> None:
+    body = {"student": "bob", "check": "1a.hessian", "score": 2, "reason": "x"}
+    assert client.post(f"/api/override?token={TOKEN}", json=body).status_code == 403
+    assert "override" not in check_of(folder, "bob", "1a.hessian")

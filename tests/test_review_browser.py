@@ -179,7 +179,7 @@ def test_student_text_never_runs_and_math_reads_as_mathml(browser, served) -> No
     answer = page.locator(".answer").first
     assert "<img" in answer.inner_text()  # shown as text
     assert answer.locator("img").count() == 0 and answer.locator("math").count() == 1
-    assert page.locator(".override-slot").count() == 8  # one per automatic check
+    assert page.locator(".override-form").count() == 8  # one per automatic check
     page.wait_for_timeout(300)
     assert dialogs == []
     page.close()
@@ -213,3 +213,37 @@ def test_two_reviewers_at_once_lose_nothing_and_the_later_is_told(browser, serve
     assert score_of(folder, "carol", "1b.derivation") == ("passed", 5)  # nothing lost
     ann.close()
     ben.close()
+
+
+def test_an_override_from_the_student_page_reaches_the_report_and_can_be_cleared(
+    browser, served
+) -> None:
+    link, folder = served
+    page = browser.new_page()
+    page.goto(link)
+    page.goto(link.split("/?")[0] + "/student/alice")
+    form = page.locator('.override-form[data-check="1a.hessian"]')
+    form.locator(".override-score").fill("3")
+    form.locator("button[type=submit]").click()
+    form.locator(".status").filter(has_text="reason").wait_for()  # no reason: refused
+    assert "override" not in check_of(folder, "alice", "1a.hessian")
+    form.locator(".override-reason").fill("hard-coded the test matrix")
+    form.locator("button[type=submit]").click()
+    page.locator('.override-form[data-check="1a.hessian"] .override-clear').wait_for()
+    stored = check_of(folder, "alice", "1a.hessian")
+    assert stored["score"] == 3 and stored["override"]["reason"] == "hard-coded the test matrix"
+    page.goto(link.split("/?")[0] + "/reports/alice.html")
+    assert "hard-coded the test matrix" in page.inner_text("body")
+    page.goto(link.split("/?")[0] + "/student/alice")
+    page.locator('.override-form[data-check="1a.hessian"] .override-clear').click()
+    page.locator('.override-form[data-check="1a.hessian"] .override-clear').wait_for(
+        state="detached"
+    )
+    assert "override" not in check_of(folder, "alice", "1a.hessian")
+    page.close()
+
+
+def check_of(folder: Path, student: str, check: str) -> dict:
+    results = json.loads((folder / "results.json").read_text())
+    result = next(r for r in results if r["student"] == student)
+    return next(c for c in result["checks"] if c["id"] == check)

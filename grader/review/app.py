@@ -138,6 +138,16 @@ def create_app(bench: Workbench, token: str) -> TokenGate:
 
         return await _run(edit)
 
+    async def api_override(request: Request) -> Response:
+        try:
+            body = await _body(request)
+            student, check = _text(body, "student", True), _text(body, "check", True)
+            score = None if body.get("score") is None else _number(body, "score")
+            reason, reviewer = _text(body, "reason"), _text(body, "reviewer")[:100]
+        except BadRequest as exc:
+            return _error(exc)
+        return await _run(lambda: bench.override(student, check, score, reason, reviewer))
+
     reports = bench.out / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     routes = [
@@ -149,6 +159,7 @@ def create_app(bench: Workbench, token: str) -> TokenGate:
         Route("/api/queue", api_queue),
         Route("/api/grade", api_grade, methods=["POST"]),
         Route("/api/grade-group", api_grade_group, methods=["POST"]),
+        Route("/api/override", api_override, methods=["POST"]),
         Route("/api/rubric", api_rubric),
         Route("/api/rubric", api_rubric_add, methods=["POST"]),
         Route("/api/rubric/{item:int}", api_rubric_edit, methods=["POST"]),

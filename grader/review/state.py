@@ -21,7 +21,7 @@ from typing import Any
 from grader.assignment import Assignment, CheckSpec
 from grader.gradebook import Gradebook, ManualGrade, ReviewNote, RubricItem
 from grader.model import SubmissionResult
-from grader.publish import ManualEntry, record_manual_grades
+from grader.publish import ManualEntry, clear_override, record_manual_grades, record_override
 from grader.review.answers import normalise_answer
 
 
@@ -193,6 +193,29 @@ class Workbench:
                 row["replaced"] = Replaced(grade.score, grade.grader, grade.graded_at).__dict__
             answers.append(row)
         return answers
+
+    def override(
+        self, student: str, check_id: str, score: float | None, reason: str, reviewer: str = ""
+    ) -> dict[str, Any]:
+        """Override an automatic check's score with a reason (``score`` None: clear it), through
+        the same code as ``grader manual --override``; the check's row comes back."""
+        with self.lock:
+            if score is None:
+                result = clear_override(self.out, self.spec, student, check_id)
+            else:
+                result = record_override(
+                    self.out, self.spec, student, check_id, score, reason, reviewer
+                )
+        check = next(c for c in result.checks if c.id == check_id)
+        return {
+            "student": student,
+            "check": check_id,
+            "status": check.status,
+            "score": check.score,
+            "max_score": check.max_score,
+            "override": check.override.to_json() if check.override else None,
+            "total": result.score,
+        }
 
     def add_item(self, check_id: str, points: float, text: str) -> RubricItem:
         spec = self.check(check_id)

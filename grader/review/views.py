@@ -80,7 +80,7 @@ def grade_view(bench: Workbench, check_id: str) -> dict[str, Any]:
 
 def student_view(bench: Workbench, student: str) -> dict[str, Any]:
     """One student: written answers rendered, each with its grading form, then the automatic
-    checks (where an override form will sit)."""
+    checks, each with its override form."""
     result = bench.result(student)
     queue = {i["check"]: i for i in bench.queue() if i["student"] == student}
     written, automatic = [], []
@@ -131,6 +131,8 @@ def _automatic(check: CheckResult) -> dict[str, Any]:
         "score": f"{check.score:g}",
         "max_score": f"{check.max_score:g}",
         "feedback": check.feedback,
+        "override": check.override,
+        "points": check.max_score,
     }
 
 

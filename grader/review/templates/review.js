@@ -180,3 +180,38 @@ document.querySelectorAll(".rubric-add, .rubric-edit").forEach(form => {
     location.reload();  // every form shows the new item (and the regraded scores)
   });
 });
+
+// --- overrides of automatic checks (student page) ----------------------------------------
+
+document.querySelectorAll(".override-form").forEach(form => {
+  const send = async score => {
+    const status = form.querySelector(".status");
+    const result = await post("/api/override", {
+      student: form.dataset.student,
+      check: form.dataset.check,
+      score,
+      reason: form.querySelector(".override-reason").value,
+      reviewer: reviewerInput ? reviewerInput.value : "",
+    });
+    if (!result.ok) {
+      status.className = "status error";
+      status.setAttribute("role", "alert");
+      status.textContent = `Not saved: ${result.data.error}`;
+      return;
+    }
+    location.reload();  // the row, the total and the report links show the new score
+  };
+  form.addEventListener("submit", event => {
+    event.preventDefault();
+    const raw = form.querySelector(".override-score").value.trim();
+    if (raw === "" || Number.isNaN(Number(raw))) {
+      const status = form.querySelector(".status");
+      status.className = "status error";
+      status.textContent = "Type the score that replaces the check's, and a reason.";
+      return;
+    }
+    send(Number(raw));
+  });
+  const clear = form.querySelector(".override-clear");
+  if (clear) clear.addEventListener("click", () => send(null));
+});

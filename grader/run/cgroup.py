@@ -85,6 +85,14 @@ class MemoryGroup:
                 except OSError:
                     pass
 
+    def peak(self) -> int | None:
+        """The most the group's processes held at once so far, in bytes (None: not kept)."""
+        name = "memory.peak" if self.kind == "cgroup v2" else "memory.max_usage_in_bytes"
+        try:
+            return int((self.path / name).read_text())
+        except (OSError, ValueError):
+            return None
+
     def join(self) -> None:
         """Move the calling process into the group (``preexec_fn`` of the child's Popen)."""
         with open(self.path / "cgroup.procs", "w") as handle:

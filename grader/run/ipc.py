@@ -13,7 +13,7 @@ import ctypes.util
 from dataclasses import dataclass
 
 IPC_RMID = 0
-KINDS = ("shm", "msg", "sem")
+ID_COLUMNS = {"shm": "shmid", "msg": "msqid", "sem": "semid"}  # /proc/sysvipc/* headers
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class IpcObject:
 def objects() -> list[IpcObject]:
     """Every SysV IPC object this process's IPC namespace holds (from /proc/sysvipc)."""
     found = []
-    for kind in KINDS:
+    for kind, id_column in ID_COLUMNS.items():
         try:
             with open(f"/proc/sysvipc/{kind}") as handle:
                 lines = handle.read().splitlines()
@@ -40,7 +40,7 @@ def objects() -> list[IpcObject]:
         for line in lines[1:]:
             row = dict(zip(columns, line.split()))
             try:
-                ident = int(row["shmid" if kind == "shm" else f"{kind}id"])
+                ident = int(row[id_column])
                 found.append(
                     IpcObject(kind, ident, int(row["key"]), int(row["uid"]), int(row["cuid"]))
                 )

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.run import ipc
+from grader.run import cgroup, ipc
 
 KEPT_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")
 SYSTEM_READABLE = (
@@ -73,7 +73,7 @@ class Sandbox:
 
     def describe(self) -> str:
         who = f", as uid {self.uid}" if self.uid is not None else ""
-        return f"{self.name}{who}"
+        return f"{self.name}{who}, memory {memory_bound()}"
 
     def command(
         self, argv: list[str], code_dir: Path, server: bool = False, jobs: Path | None = None
@@ -169,6 +169,17 @@ def fallback_warning(requested: str, sandbox: Sandbox) -> str:
             "process sandbox: " + "; ".join(sandbox.notes)
         )
     return ""
+
+
+_MEMORY_BOUND: list[str] = []
+
+
+def memory_bound() -> str:
+    """How a submission's memory is bounded here: "cgroup v1|v2" (all its processes
+    together) or "per process" (each process; README), probed once."""
+    if not _MEMORY_BOUND:
+        _MEMORY_BOUND.append(cgroup.bound())
+    return _MEMORY_BOUND[0]
 
 
 def interpreter() -> str:

@@ -353,7 +353,7 @@ def test_8_a_link_out_of_a_submission_folder_is_not_followed(batch: Batch) -> No
 @pytest.mark.skipif(not IS_ROOT, reason="the sandbox has a user of its own only under root")
 def test_9_the_sandbox_uid_is_one_no_process_uses(tmp_path: Path) -> None:
     """The uid the next claim would take is taken by a running process (of no account): the
-    sandbox picks another, two sandboxes never share one, and a sandbox that did not
+    sandbox picks another, two threads never share one, and a sandbox that did not
     claim a uid kills nothing of it."""
     start = os.getpid() % len(SANDBOX_UIDS)
     preferred = next(  # the uid the next claim would take
@@ -363,7 +363,13 @@ def test_9_the_sandbox_uid_is_one_no_process_uses(tmp_path: Path) -> None:
     )
     squatter = subprocess.Popen(["sleep", "60"], user=preferred, group=preferred)
     try:
-        first, second = choose_sandbox("process"), choose_sandbox("process")
+        first = choose_sandbox("process")
+        assert choose_sandbox("process").uid == first.uid  # the command and its worker
+        other: list[Sandbox] = []
+        thread = threading.Thread(target=lambda: other.append(choose_sandbox("process")))
+        thread.start()
+        thread.join()
+        second = other[0]  # a worker thread of its own
         assert preferred not in (first.uid, second.uid)
         assert first.uid != second.uid and first.owns_uid() and second.owns_uid()
         first.reap()

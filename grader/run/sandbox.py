@@ -21,6 +21,7 @@ import site
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def choose_sandbox(name: str = "auto") -> Sandbox:
     """The layer called ``name``; ``auto`` is bwrap where it works, else process."""
     if name not in ("auto", "bwrap", "process"):
         raise SandboxError(f"unknown sandbox {name!r}: choose auto, bwrap or process")
-    uid = claim_uid() if os.geteuid() == 0 else None
+    uid = _thread_uid() if os.geteuid() == 0 else None
     if name in ("auto", "bwrap"):
         problem = bwrap_problem()
         if not problem:
@@ -194,6 +195,18 @@ def interpreter() -> str:
 # --- the sandbox's own user -------------------------------------------------------------------
 
 _CLAIMED: dict[int, socket.socket] = {}  # uid -> the claim held for this process's life
+
+
+_BY_THREAD: dict[int, int] = {}
+
+
+def _thread_uid() -> int:
+    """This thread's claimed uid: the command and its in-process worker share one (the layer
+    it prints is the one that grades), each worker thread (Dask) has its own."""
+    key = threading.get_ident()
+    if key not in _BY_THREAD:
+        _BY_THREAD[key] = claim_uid()
+    return _BY_THREAD[key]
 
 
 def claim_uid() -> int:

@@ -245,6 +245,40 @@ def test_5_a_job_the_grader_cannot_start_is_an_internal_error(layer: str, tmp_pa
     assert not server.scratch.exists()
 
 
+def test_5_what_a_killed_worker_left_is_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed without closing (a Dask worker at shutdown) leaves its scratch folder,
+    its mounts and its memory cgroup; the next worker in the same temporary folder removes
+    them."""
+    script = (
+        "import os, sys, tempfile\n"
+        "tempfile.tempdir = sys.argv[1]\n"
+        "from grader.run.launch import ForkServer\n"
+        "from grader.run.sandbox import choose_sandbox\n"
+        "server = ForkServer(choose_sandbox('process'))\n"
+        "print(server.scratch, server.memory.path if server.memory else '', flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == -9, done.stderr
+    old_scratch, old_group = done.stdout.split(" ")
+    assert Path(old_scratch).exists()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    server = ForkServer(choose_sandbox("process"))
+    try:
+        assert not Path(old_scratch).exists()
+        assert not [line for line in _mounted_under(tmp_path) if old_scratch in line]
+        if old_group.strip():
+            assert not Path(old_group.strip()).exists()
+    finally:
+        server.close()
+    assert list(tmp_path.iterdir()) == [] and _mounted_under(tmp_path) == []
+
+
 def test_6_no_ipc_object_outlives_the_batch(batch: Batch) -> None:
     """s_ipc made 64 MB shared memory segments, a message queue and a semaphore set, named by
     a key of its own and private; none is left (bwrap: the child's IPC namespace; process: its

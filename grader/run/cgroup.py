@@ -134,6 +134,7 @@ def create(name: str = "grader") -> MemoryGroup | None:
         return None
     reasons = []
     for kind, base in sorted(_candidates(), reverse=True):  # v2 first
+        _sweep_stale(base)
         path = base / f"{name}-{os.getpid()}-{next(_NUMBERS)}"
         try:
             path.mkdir()
@@ -147,6 +148,21 @@ def create(name: str = "grader") -> MemoryGroup | None:
         reasons.append(f"{kind}: the memory controller is not enabled for {base}")
     _note("; ".join(reasons) or "no cgroup file system is mounted")
     return None
+
+
+def _sweep_stale(base: Path) -> None:
+    """Remove the groups of grader processes that died without closing (``grader-PID-N``)."""
+    for path in base.glob("grader-*-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still alive
+        except ProcessLookupError:
+            MemoryGroup("", path).remove(wait=1.0)
+        except OSError:
+            continue
 
 
 def _note(reason: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Protocol
 
 from grader.run import cgroup
 from grader.run.sandbox import INSIDE_JOBS, INSIDE_WORKDIR, Sandbox, interpreter
-from grader.run.scratch import JobAreas
+from grader.run.scratch import JobAreas, sweep_stale
 
 HERE = Path(__file__).parent
 CHILD_FILES = ("child.py", "wire.py", "landlock.py")
@@ -75,6 +75,12 @@ def result_pipe() -> tuple[int, int]:
     return reader, writer
 
 
+def _scratch() -> Path:
+    """A worker's scratch folder, named after its process (so that a later run can remove
+    what a worker killed without closing left)."""
+    return Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
+
+
 class _Worker:
     """What a spawner and a fork server share: the child's code, one memory cgroup for all
     their children, and a fresh scratch area per job."""
@@ -83,6 +89,7 @@ class _Worker:
     scratch: Path
 
     def _prepare(self) -> None:
+        sweep_stale(self.scratch.parent)  # what dead workers of earlier runs left
         self.code_dir = prepare_code(self.scratch, self.sandbox)
         self.areas = JobAreas(self.scratch / "jobs", self.sandbox.uid)
         self.memory = cgroup.create()
@@ -150,7 +157,7 @@ class Spawner(_Worker):
     """One interpreter per attempt: simplest, for a single submission (`grader check`)."""
 
     sandbox: Sandbox
-    scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="grader-")))
+    scratch: Path = field(default_factory=_scratch)
 
     def __post_init__(self) -> None:
         self._prepare()
@@ -215,7 +222,7 @@ class ForkServer(_Worker):
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+        self.scratch = _scratch()
         self._prepare()
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None

@@ -72,6 +72,43 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onerror=grant)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def owner_of(path: Path) -> int | None:
+    """The pid in a worker's folder name (``grader-PID-...``), or None."""
+    parts = path.name.split("-")
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+
+
+def sweep_stale(folder: Path) -> list[Path]:
+    """Remove the scratch folders (and their mounts) that grader processes which died without
+    closing left in ``folder`` (a Dask worker killed at shutdown); the ones removed."""
+    removed = []
+    for path in folder.glob("grader-*-*"):
+        pid = owner_of(path)
+        if pid is None or pid == os.getpid() or _alive(pid):
+            continue
+        with open("/proc/self/mountinfo") as handle:
+            points = [line.split()[4] for line in handle]
+        inside = sorted((m for m in points if m.startswith(f"{path}/")), key=len, reverse=True)
+        try:
+            for point in inside:
+                _unmount(Path(point))
+            remove_tree(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
 class JobAreas:
     """The per-job folders of one worker (a fork server or a spawner), under ``root``."""
 

@@ -99,14 +99,17 @@ class _Worker:
         """A fresh folder for the next job: (its host path, or None when the sandbox makes
         it itself; the path the child sees)."""
         name = f"job-{next(self.numbers)}"
+        if self.memory is not None:
+            try:
+                self.memory.limit(int(job.get("limits", {}).get("memory_bytes", 0)))
+            except OSError as exc:
+                raise LaunchError(f"could not set the memory cgroup's limit: {exc}") from exc
         if self.sandbox.name == "bwrap" and not self.areas.mounted:
             return None, f"{INSIDE_WORKDIR}/{name}"  # in the sandbox's own tmpfs
         try:
             host = self.areas.create(name)
         except OSError as exc:
             raise LaunchError(f"could not make the job's scratch folder: {exc}") from exc
-        if self.memory is not None:
-            self.memory.limit(int(job.get("limits", {}).get("memory_bytes", 0)))
         inside = f"{INSIDE_JOBS}/{name}" if self.sandbox.name == "bwrap" else str(host)
         return host, inside
 

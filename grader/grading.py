@@ -69,8 +69,11 @@ def grade_submission(
     calls = [case.call for case in plan.cases]
     try:
         log, outcomes = run_submission(submission, calls, limits or plan.limits, sandbox, launcher)
-    except Exception as exc:  # the grader's fault, not the student's: say so, go on
-        problem = f"the grader could not run {submission.path}: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # the grader's fault, not the student's: say so, go on, store nothing
+        problem = (
+            f"internal: the grader could not run {submission.path} ({type(exc).__name__}: "
+            f"{exc}); rerun the batch to grade it"
+        )
         logger.exception("running %s", submission.path)
         checks = tuple(unreadable_check(spec, problem) for spec in plan.checks)
         return SubmissionResult(

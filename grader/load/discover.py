@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -92,14 +93,50 @@ def from_bytes(student: str, path: Path, name: str, data: bytes) -> Submission:
     )
 
 
-def _from_folder(folder: Path) -> Submission:
-    found = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in CODE_SUFFIXES
-        and not any(_ignored(part) for part in p.parts)
+def _link_out(path: Path, folder: Path) -> Submission | None:
+    """A problem submission when ``path`` is a symbolic link that leads out of ``folder``:
+    the grader (often root) never reads through it, whatever it can read itself."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+        if target.is_relative_to(folder.resolve(strict=True)):
+            return None
+    except (OSError, RuntimeError):  # a broken link or a loop
+        pass
+    return Submission(
+        folder.name if path.parent != folder else path.stem,
+        path,
+        problem=(
+            f"{path}: a symbolic link to outside the submission folder, which is not followed; "
+            "submit the notebook or module itself"
+        ),
     )
+
+
+def _code_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The notebooks and modules in a folder and its subfolders (not through links to other
+    folders); and those that are links leading out of it."""
+    found, out = [], []
+    for where, folders, files in os.walk(folder, followlinks=False):
+        folders[:] = sorted(f for f in folders if not _ignored(f))
+        for name in files:
+            path = Path(where, name)
+            if _ignored(name) or path.suffix.lower() not in CODE_SUFFIXES:
+                continue
+            if _link_out(path, folder):
+                out.append(path)
+            elif path.is_file():
+                found.append(path)
+    return sorted(found), sorted(out)
+
+
+def _from_folder(folder: Path) -> Submission:
+    found, out = _code_files(folder)
+    if out:
+        problem = _link_out(out[0], folder)
+        assert problem is not None
+        return replace(problem, student=folder.name, path=folder)
     notebooks = [p for p in found if p.suffix.lower() == ".ipynb"] or found
     if len(notebooks) != 1:
         what = ", ".join(p.name for p in notebooks[:5]) if notebooks else "none"
@@ -329,6 +366,18 @@ def _folder_entries(folder: Path) -> list[_Entry]:
     entries = []
     for path in sorted(folder.iterdir()):
         if _ignored(path.name):
+            continue
+        link_out = _link_out(path, folder)
+        if link_out is not None:
+            entries.append(
+                _Entry(
+                    path.name,
+                    path,
+                    False,
+                    lambda student, found=link_out: replace(found, student=student),
+                    lambda: "",
+                )
+            )
             continue
         entries.append(
             _Entry(

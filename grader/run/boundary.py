@@ -15,7 +15,7 @@ from typing import Any
 
 from grader.model import Call, Outcome, Rng, RunLog, Submission
 from grader.run import wire
-from grader.run.launch import Handle, Launcher, Spawner
+from grader.run.launch import Handle, Launcher, LaunchError, Spawner
 from grader.run.sandbox import Sandbox, choose_sandbox
 
 MAX_MESSAGE = 256 * 1024 * 1024
@@ -57,6 +57,7 @@ class _Attempt:
     eof: bool = False
     exit_code: int | None = None
     finished: bool = False
+    started: bool = False  # the child said it was ready: what follows is the submission's
 
     @property
     def reader(self) -> int:
@@ -101,6 +102,9 @@ def run_submission(
                 try:
                     wait = min(limits.load_timeout, _left(deadline))
                     loaded = _read_until(attempt, "loaded", wait)
+                    if loaded is None and not attempt.started:
+                        reason = _why_stopped(attempt, wait, "the sandbox's setup")
+                        raise LaunchError(f"the child never started: {reason}")
                     if loaded is None:
                         load_error = _why_stopped(attempt, wait, "loading your code")
                         status = "crashed" if attempt.eof else "timeout"
@@ -161,6 +165,7 @@ def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any]
     while True:
         while attempt.messages:
             message = attempt.messages.pop(0)
+            attempt.started = attempt.started or message.get("event") == "started"
             if message.get("event") == event:
                 return message
         if attempt.eof or not _fill(attempt, deadline):

@@ -40,9 +40,12 @@ def main() -> None:
 
 
 def run_job(job: dict[str, Any], result_fd: int) -> None:
-    """Become the sandbox's user, confine, limit; run the cells, then every call."""
+    """Become the sandbox's user, confine, limit; say so ("started": everything before it is
+    the grader's doing); run the cells, then every call."""
     workdir = job.get("workdir")
+    _first_to_go()
     if job.get("uid") is not None and os.getuid() == 0:
+        _own_ipc_namespace()
         _become(int(job["uid"]), keep_read=bool(job.get("keep_read")))
     if workdir:
         os.makedirs(workdir, exist_ok=True)
@@ -51,7 +54,9 @@ def run_job(job: dict[str, Any], result_fd: int) -> None:
     if job.get("confine"):
         confined = landlock.confine(job["confine"]["readable"], job["confine"]["writable"])
     _limit_resources(job.get("limits", {}))
+    _no_unix_sockets()
     send = _sender(result_fd)
+    send({"event": "started"})
 
     namespace = types.ModuleType(job.get("module_name", "__main__")).__dict__
     cell_errors = []
@@ -130,6 +135,28 @@ def _run_forked(control: socket.socket, job: dict[str, Any], fds: list[int]) -> 
         os._exit(code)
 
 
+def _remove_tree(path: str) -> None:
+    """Remove a job's folder as its owner, even subfolders it made mode 000."""
+
+    def grant(function: Any, failed: str, _: Any) -> None:
+        for where in (os.path.dirname(failed), failed):
+            try:
+                if os.path.isdir(where) and not os.path.islink(where):
+                    os.chmod(where, 0o700)
+            except OSError:
+                pass
+        try:
+            if os.path.isdir(failed) and not os.path.islink(failed):
+                shutil.rmtree(failed, onerror=grant)
+            else:
+                os.unlink(failed)
+        except OSError:
+            pass
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=grant)
+
+
 def _finish(pid: int, uid: int | None, workdir: str | None) -> int:
     """Kill what the job left running, clean its folder, and return its wait status."""
     if pid:
@@ -145,12 +172,12 @@ def _finish(pid: int, uid: int | None, workdir: str | None) -> int:
                 os.setresuid(uid, uid, uid)
                 os.kill(-1, signal.SIGKILL)
                 if workdir:
-                    shutil.rmtree(workdir, ignore_errors=True)
+                    _remove_tree(workdir)
             finally:
                 os._exit(0)
         os.waitpid(reaper, 0)
     elif workdir:  # the job ran as this process's own user: it may clean up itself
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove_tree(workdir)
     status = 0
     if pid:
         _, status = os.waitpid(pid, 0)
@@ -176,6 +203,95 @@ def _limit_resources(limits: dict[str, int]) -> None:
     for name, which in names.items():
         if name in limits:
             resource.setrlimit(which, (limits[name], limits[name]))
+
+
+def _first_to_go() -> None:
+    """Mark this job (and all it forks) the first the kernel kills when memory runs out, so
+    that an OOM kill in the worker's memory cgroup takes the job, not the fork server."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
+
+
+CLONE_NEWIPC = 0x08000000
+
+
+def _own_ipc_namespace() -> None:
+    """A SysV IPC namespace of the job's own (as root, under `process`; bwrap already gave it
+    one): its shared memory, queues and semaphores go when its last process ends."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.unshare(CLONE_NEWIPC)  # EPERM inside bwrap, which has done it already
+
+
+# seccomp: socket(AF_UNIX, ...) fails with EACCES (Landlock does not scope pathname sockets)
+SECCOMP_SET_MODE_FILTER, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 22, 38
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+AF_UNIX, EACCES, ENOSYS = 1, 13, 38
+NATIVE = {  # machine: (audit arch, socket syscall number, x32 bit or 0)
+    "x86_64": (0xC000003E, 41, 0x40000000),
+    "aarch64": (0xC00000B7, 198, 0),
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _unix_socket_filter(machine: str) -> list[tuple[int, int, int, int]]:
+    """The BPF program: other architectures' and x32 system calls fail (ENOSYS), socket()
+    of the AF_UNIX family fails (EACCES), everything else is allowed."""
+    arch, socket_nr, x32 = NATIVE[machine]
+    load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    program = [(load, 0, 0, 4), (jeq, 0, "enosys", arch), (load, 0, 0, 0)]
+    if x32:
+        program.append((jge, "enosys", 0, x32))
+    program += [
+        (jeq, 0, "allow", socket_nr),
+        (load, 0, 0, 16),  # args[0], low 32 bits: the address family
+        (jeq, "eacces", "allow", AF_UNIX),
+    ]
+    labels = {"allow": len(program), "eacces": len(program) + 1, "enosys": len(program) + 2}
+    program += [
+        (ret, 0, 0, SECCOMP_RET_ALLOW),
+        (ret, 0, 0, SECCOMP_RET_ERRNO | EACCES),
+        (ret, 0, 0, SECCOMP_RET_ERRNO | ENOSYS),
+    ]
+    return [
+        (
+            code,
+            labels[jt] - pc - 1 if isinstance(jt, str) else jt,
+            labels[jf] - pc - 1 if isinstance(jf, str) else jf,
+            k,
+        )
+        for pc, (code, jt, jf, k) in enumerate(program)
+    ]
+
+
+def _no_unix_sockets() -> bool:
+    """No new UNIX-domain socket for the job (Linux x86-64 and arm64): it cannot connect to a
+    pathname socket of the host's (a database, a container daemon). socketpair() still works.
+    Permanent for the process and everything it starts; False where it could not be set."""
+    machine = os.uname().machine
+    if not sys.platform.startswith("linux") or machine not in NATIVE:
+        return False
+    program = _unix_socket_filter(machine)
+    filters = (_SockFilter * len(program))(*program)
+    fprog = _SockFprog(len(program), filters)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return False
+    return libc.prctl(PR_SET_SECCOMP, 2, ctypes.byref(fprog), 0, 0) == 0
 
 
 def _become(uid: int, keep_read: bool) -> None:

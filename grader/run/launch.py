@@ -15,17 +15,24 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from grader.run.sandbox import Sandbox
+from grader.run import cgroup
+from grader.run.sandbox import INSIDE_JOBS, INSIDE_WORKDIR, Sandbox, interpreter
+from grader.run.scratch import JobAreas, sweep_stale
 
 HERE = Path(__file__).parent
 CHILD_FILES = ("child.py", "wire.py", "landlock.py")
 HEADER = 16  # the fork server's request header: the JSON's length, as 16 ASCII bytes
+
+
+class LaunchError(RuntimeError):
+    """The grader could not start a job (its scratch area, its fork server): the grader's
+    fault, never the submission's. The submission is reported as an internal error and not
+    stored, so that the next run grades it again."""
 
 
 class Handle(Protocol):
@@ -68,11 +75,60 @@ def result_pipe() -> tuple[int, int]:
     return reader, writer
 
 
-def _private_folder(path: Path, sandbox: Sandbox) -> Path:
-    path.mkdir()
-    if sandbox.uid is not None and os.geteuid() == 0:
-        os.chown(path, sandbox.uid, sandbox.uid)
-    return path
+def _scratch() -> Path:
+    """A worker's scratch folder, named after its process (so that a later run can remove
+    what a worker killed without closing left)."""
+    return Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
+
+
+class _Worker:
+    """What a spawner and a fork server share: the child's code, one memory cgroup for all
+    their children, and a fresh scratch area per job."""
+
+    sandbox: Sandbox
+    scratch: Path
+
+    def _prepare(self) -> None:
+        sweep_stale(self.scratch.parent)  # what dead workers of earlier runs left
+        self.code_dir = prepare_code(self.scratch, self.sandbox)
+        self.areas = JobAreas(self.scratch / "jobs", self.sandbox.uid)
+        self.memory = cgroup.create()
+        self.numbers = itertools.count()
+
+    def _new_area(self, job: dict[str, Any]) -> tuple[Path | None, str]:
+        """A fresh folder for the next job: (its host path, or None when the sandbox makes
+        it itself; the path the child sees)."""
+        name = f"job-{next(self.numbers)}"
+        if self.memory is not None:
+            try:
+                self.memory.limit(int(job.get("limits", {}).get("memory_bytes", 0)))
+            except OSError as exc:
+                raise LaunchError(f"could not set the memory cgroup's limit: {exc}") from exc
+        if self.sandbox.name == "bwrap" and not self.areas.mounted:
+            return None, f"{INSIDE_WORKDIR}/{name}"  # in the sandbox's own tmpfs
+        try:
+            host = self.areas.create(name)
+        except OSError as exc:
+            raise LaunchError(f"could not make the job's scratch folder: {exc}") from exc
+        inside = f"{INSIDE_JOBS}/{name}" if self.sandbox.name == "bwrap" else str(host)
+        return host, inside
+
+    def _drop_area(self, host: Path | None) -> None:
+        if host is not None:
+            try:
+                self.areas.destroy(host)
+            except OSError:
+                pass  # close() tries again
+
+    def _join(self) -> Any:
+        """The ``preexec_fn`` that puts a started child into the memory cgroup."""
+        return self.memory.join if self.memory is not None else None
+
+    def _close(self) -> None:
+        self.areas.close()
+        if self.memory is not None:
+            self.memory.remove()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 # --- a fresh interpreter per attempt ----------------------------------------------------------
@@ -82,7 +138,8 @@ def _private_folder(path: Path, sandbox: Sandbox) -> Path:
 class _Spawned:
     reader: int
     process: subprocess.Popen[bytes]
-    sandbox: Sandbox
+    spawner: Spawner
+    area: Path | None
 
     def finish(self) -> int | None:
         try:
@@ -93,36 +150,48 @@ class _Spawned:
             code = self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             code = None
-        self.sandbox.reap()  # anything that left the group (a setsid daemon) goes too
+        self.spawner.sandbox.reap()  # anything that left the group (a setsid daemon) goes too
+        self.spawner._drop_area(self.area)
         return code
 
 
 @dataclass
-class Spawner:
+class Spawner(_Worker):
     """One interpreter per attempt: simplest, for a single submission (`grader check`)."""
 
     sandbox: Sandbox
-    scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="grader-")))
+    scratch: Path = field(default_factory=_scratch)
 
     def __post_init__(self) -> None:
-        self.code_dir = prepare_code(self.scratch, self.sandbox)
-        self.workdir = _private_folder(self.scratch / "work", self.sandbox)
+        self._prepare()
 
     def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
-        inside = self.sandbox.workdir(self.scratch)
-        job = {**job, **self.sandbox.child_options(self.code_dir, inside), "workdir": str(inside)}
+        area, inside = self._new_area(job)
+        job = {
+            **job,
+            **self.sandbox.child_options(self.code_dir, Path(inside)),
+            "workdir": inside,
+        }
         reader, writer = result_pipe()
-        argv = [sys.executable, "-E", "-s", "-u", str(self.code_dir / "child.py"), str(writer)]
-        process = subprocess.Popen(
-            self.sandbox.command(argv, self.code_dir),
-            stdin=subprocess.PIPE,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=self.workdir,
-            env=self.sandbox.environment(inside),
-            pass_fds=(writer,),
-            start_new_session=True,  # its own session and process group, killed as one
-        )
+        argv = [interpreter(), "-E", "-s", "-u", str(self.code_dir / "child.py"), str(writer)]
+        jobs = self.areas.root if self.areas.mounted else None
+        try:
+            process = subprocess.Popen(
+                self.sandbox.command(argv, self.code_dir, jobs=jobs),
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=self.scratch,
+                env=self.sandbox.environment(Path(inside)),
+                pass_fds=(writer,),
+                start_new_session=True,  # its own session and process group, killed as one
+                preexec_fn=self._join(),
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            os.close(writer)
+            os.close(reader)
+            self._drop_area(area)
+            raise LaunchError(f"could not start the child: {exc}") from exc
         os.close(writer)
         try:
             assert process.stdin is not None
@@ -130,10 +199,10 @@ class Spawner:
             process.stdin.close()
         except BrokenPipeError:
             pass
-        return _Spawned(reader, process, self.sandbox)
+        return _Spawned(reader, process, self, area)
 
     def close(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        self._close()
 
 
 # --- a warm fork server ------------------------------------------------------------------------
@@ -143,21 +212,21 @@ class Spawner:
 class _Forked:
     reader: int
     server: ForkServer
+    area: Path | None
     workdir: str
 
     def finish(self) -> int | None:
-        return self.server.finish(self.workdir)
+        return self.server.finish(self.area, self.workdir)
 
 
-class ForkServer:
+class ForkServer(_Worker):
     """A warm Python with numpy loaded, in the sandbox, that forks a fresh child per attempt.
     If it dies (it runs no student code, but a child might still reach it), it is restarted."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.scratch = Path(tempfile.mkdtemp(prefix="grader-"))
-        self.code_dir = prepare_code(self.scratch, sandbox)
-        self.numbers = itertools.count()
+        self.scratch = _scratch()
+        self._prepare()
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
 
@@ -167,7 +236,7 @@ class ForkServer:
         self._kill()
         ours, theirs = socket.socketpair()
         argv = [
-            sys.executable,
+            interpreter(),
             "-E",
             "-s",
             "-u",
@@ -176,26 +245,26 @@ class ForkServer:
             str(theirs.fileno()),
         ]
         inside = self.sandbox.workdir(self.scratch)
-        self.process = subprocess.Popen(
-            self.sandbox.command(argv, self.code_dir, server=True),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=self.scratch,
-            env=self.sandbox.environment(inside),
-            pass_fds=(theirs.fileno(),),
-            start_new_session=True,
-        )
-        theirs.close()
+        jobs = self.areas.root if self.areas.mounted else None
+        try:
+            self.process = subprocess.Popen(
+                self.sandbox.command(argv, self.code_dir, server=True, jobs=jobs),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=self.scratch,
+                env=self.sandbox.environment(inside),
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+                preexec_fn=self._join(),
+            )
+        finally:
+            theirs.close()
         self.control = ours
         return self.process, ours
 
     def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
-        number = next(self.numbers)
-        if self.sandbox.name == "bwrap":
-            workdir = f"{self.sandbox.workdir(self.scratch)}/job-{number}"
-        else:
-            workdir = str(_private_folder(self.scratch / f"work-{number}", self.sandbox))
+        area, workdir = self._new_area(job)
         job = {
             **job,
             **self.sandbox.child_options(self.code_dir, Path(workdir)),
@@ -208,25 +277,30 @@ class ForkServer:
             socket.send_fds(control, [b"%015d\n" % len(data)], [writer, output.fileno()])
             control.sendall(data)
             self._reply(control)
-        except (OSError, ValueError):
-            self._kill()  # the child will look dead: no message ever arrives on its pipe
+        except (OSError, ValueError, subprocess.SubprocessError):
+            self._kill()  # the child will look dead, and never started: the boundary says so
         finally:
             os.close(writer)
-        return _Forked(reader, self, workdir)
+        return _Forked(reader, self, area, workdir)
 
-    def finish(self, workdir: str) -> int | None:
-        """Kill the attempt's group and user's processes, clean its folder; its exit code."""
+    def finish(self, area: Path | None, workdir: str) -> int | None:
+        """Kill the attempt's group and user's processes, destroy its folder; its exit code."""
         status = None
         try:
             assert self.control is not None
-            request = {"op": "finish", "uid": self.sandbox.uid, "workdir": workdir}
+            # the server cleans only a folder it made itself, inside its own sandbox
+            request = {
+                "op": "finish",
+                "uid": self.sandbox.uid if self.sandbox.owns_uid() else None,
+                "workdir": workdir if area is None else None,
+            }
             data = json.dumps(request).encode()
             self.control.sendall(b"%015d\n" % len(data) + data)
             status = self._reply(self.control).get("status")
         except (OSError, ValueError, AssertionError):
             self._kill()
-        if self.sandbox.name != "bwrap":
-            shutil.rmtree(workdir, ignore_errors=True)
+        self.sandbox.sweep_ipc()
+        self._drop_area(area)
         return status
 
     def _reply(self, control: socket.socket) -> dict[str, Any]:
@@ -254,4 +328,4 @@ class ForkServer:
 
     def close(self) -> None:
         self._kill()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        self._close()

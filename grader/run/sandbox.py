@@ -14,13 +14,18 @@ or other submissions.
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 import shutil
 import site
+import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from grader.run import cgroup, ipc
 
 KEPT_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")
 SYSTEM_READABLE = (
@@ -37,8 +42,9 @@ SYSTEM_READABLE = (
     "/proc/self",
     "/sys/devices/system/cpu",
 )
-SANDBOX_UID_BASE = 61000  # the child's user id when the grader is root: 61000 + pid % 4000
+SANDBOX_UIDS = range(61000, 65000)  # the child's user id when the grader is root: a free one
 INSIDE_WORKDIR = "/tmp/work"
+INSIDE_JOBS = "/tmp/jobs"  # where a worker's per-job scratch areas appear inside bwrap
 INSIDE_CODE = "/grader"
 TMPFS_BYTES = 64 * 1024**2
 
@@ -68,16 +74,21 @@ class Sandbox:
 
     def describe(self) -> str:
         who = f", as uid {self.uid}" if self.uid is not None else ""
-        return f"{self.name}{who}"
+        return f"{self.name}{who}, memory {memory_bound()}"
 
-    def command(self, argv: list[str], code_dir: Path, server: bool = False) -> list[str]:
+    def command(
+        self, argv: list[str], code_dir: Path, server: bool = False, jobs: Path | None = None
+    ) -> list[str]:
         """The command line that starts ``argv`` (python, child.py, ...) in this layer. A fork
-        server (``server``) may also kill its children, which run as the sandbox's user."""
+        server (``server``) may also kill its children, which run as the sandbox's user.
+        ``jobs``: the host folder whose per-job scratch mounts appear at ``INSIDE_JOBS``."""
         if self.name == "process":
             return argv
         script = argv.index(str(code_dir / "child.py"))
         inside = [*argv[:script], f"{INSIDE_CODE}/child.py", *argv[script + 1 :]]
         extra = ["--cap-add", "CAP_KILL"] if server and self.uid is not None else []
+        if jobs is not None:
+            extra += ["--bind", str(jobs), INSIDE_JOBS]
         return (
             _bwrap_argv(self.uid is not None)
             + extra
@@ -104,23 +115,39 @@ class Sandbox:
         )
         return env
 
+    def owns_uid(self) -> bool:
+        """Whether this process still holds the claim on the sandbox's uid (so that every
+        process of that uid was started by this grader and may be killed)."""
+        return self.uid is not None and os.geteuid() == 0 and self.uid in _CLAIMED
+
     def reap(self) -> None:
-        """Kill every process left by the child: all processes of its dedicated user."""
-        if self.uid is not None and os.geteuid() == 0:
-            subprocess.run(
-                ["kill", "-KILL", "-1"],
-                user=self.uid,
-                group=self.uid,
-                capture_output=True,
-                check=False,
-            )
+        """Kill every process left by the child (all processes of its dedicated user, which
+        this grader claimed as unused) and remove the SysV IPC objects that user owns."""
+        if not self.owns_uid():
+            return
+        assert self.uid is not None
+        subprocess.run(
+            ["kill", "-KILL", "-1"],
+            user=self.uid,
+            group=self.uid,
+            capture_output=True,
+            check=False,
+        )
+        self.sweep_ipc()
+
+    def sweep_ipc(self) -> None:
+        """Remove the SysV IPC objects the sandbox's user owns or made (under bwrap they live
+        and die in the child's own IPC namespace; under `process` they would outlive it)."""
+        if self.owns_uid():
+            assert self.uid is not None
+            ipc.remove_owned_by(self.uid)
 
 
 def choose_sandbox(name: str = "auto") -> Sandbox:
     """The layer called ``name``; ``auto`` is bwrap where it works, else process."""
     if name not in ("auto", "bwrap", "process"):
         raise SandboxError(f"unknown sandbox {name!r}: choose auto, bwrap or process")
-    uid = SANDBOX_UID_BASE + os.getpid() % 4000 if os.geteuid() == 0 else None
+    uid = _thread_uid() if os.geteuid() == 0 else None
     if name in ("auto", "bwrap"):
         problem = bwrap_problem()
         if not problem:
@@ -137,11 +164,103 @@ def choose_sandbox(name: str = "auto") -> Sandbox:
 def fallback_warning(requested: str, sandbox: Sandbox) -> str:
     """One line for `auto` when it had to fall back to the weaker layer, else ""."""
     if requested == "auto" and sandbox.name == "process":
+        reason = bwrap_problem() or "its trial run did not work"
         return (
-            f"warning: bubblewrap is not usable here ({bwrap_problem()}); grading in the "
+            f"warning: bubblewrap is not usable here ({reason}); grading in the "
             "process sandbox: " + "; ".join(sandbox.notes)
         )
     return ""
+
+
+_MEMORY_BOUND: list[str] = []
+
+
+def memory_bound() -> str:
+    """How a submission's memory is bounded here: "cgroup v1|v2" (all its processes
+    together) or "per process" (each process; README), probed once."""
+    if not _MEMORY_BOUND:
+        _MEMORY_BOUND.append(cgroup.bound())
+    return _MEMORY_BOUND[0]
+
+
+def interpreter() -> str:
+    """The Python to start children with, as an absolute path whose folders are resolved: a
+    relative or ``..`` path (``../venv/bin/python``) means nothing inside bwrap. The file
+    itself stays as named, so that a virtual environment's ``python`` link still finds its
+    ``pyvenv.cfg``."""
+    path = os.path.abspath(sys.executable)
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
+# --- the sandbox's own user -------------------------------------------------------------------
+
+_CLAIMED: dict[int, socket.socket] = {}  # uid -> the claim held for this process's life
+
+
+_BY_THREAD: dict[int, int] = {}
+
+
+def _thread_uid() -> int:
+    """This thread's claimed uid: the command and its in-process worker share one (the layer
+    it prints is the one that grades), each worker thread (Dask) has its own."""
+    key = threading.get_ident()
+    if key not in _BY_THREAD:
+        _BY_THREAD[key] = claim_uid()
+    return _BY_THREAD[key]
+
+
+def claim_uid() -> int:
+    """A uid for the child that no account and no process uses, claimed by binding an abstract
+    UNIX socket named after it (so that two graders, or two workers of one, never share one;
+    the kernel drops the claim when the process ends, and no file is left): killing "every
+    process of the sandbox's user" then kills only what this grader started."""
+    accounts = {entry.pw_uid for entry in pwd.getpwall()}
+    start = os.getpid() % len(SANDBOX_UIDS)
+    busy = _uids_running()
+    for step in range(len(SANDBOX_UIDS)):
+        uid = SANDBOX_UIDS[(start + step) % len(SANDBOX_UIDS)]
+        if uid in accounts or uid in busy or uid in _CLAIMED:
+            continue
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            claim.bind(f"\0grader-sandbox-uid-{uid}")
+        except OSError:
+            claim.close()
+            continue  # another grader holds it
+        if _processes_of(uid):  # it started while we looked: leave it
+            claim.close()
+            continue
+        _CLAIMED[uid] = claim
+        return uid
+    raise SandboxError(f"no free user id in {SANDBOX_UIDS.start}-{SANDBOX_UIDS.stop - 1}")
+
+
+def _uids_running() -> set[int]:
+    """Every user id (real, effective, saved) of every process this process can see."""
+    return {uid for _, uids in _process_uids() for uid in uids}
+
+
+def _processes_of(uid: int) -> list[int]:
+    """The pids of the processes that run as ``uid`` (by any of their user ids)."""
+    return [pid for pid, uids in _process_uids() if uid in uids]
+
+
+def _process_uids() -> list[tuple[int, set[int]]]:
+    """(pid, its user ids) for each process, from /proc/PID/status (a process that changed
+    user is not dumpable, and its /proc folder then belongs to root)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"Uid:"):
+                        found.append((int(entry.name), {int(u) for u in line.split()[1:4]}))
+                        break
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 _BWRAP_PROBLEM: list[str] = []
@@ -161,12 +280,17 @@ def bwrap_problem() -> str:
             "--",
             "/bin/sh",
             "-c",
-            f"test -x {shlex.quote(sys.executable)}",
+            f"test -x {shlex.quote(interpreter())}",
         ]
         try:
             done = subprocess.run(trial, capture_output=True, text=True, timeout=30)
+            said = done.stderr.strip()[:200] or (
+                f"{interpreter()} is not visible inside the sandbox"
+                if done.returncode == 1
+                else "it printed nothing"
+            )
             problem = (
-                "" if done.returncode == 0 else (f"a trial run failed: {done.stderr.strip()[:200]}")
+                "" if done.returncode == 0 else f"a trial run exited {done.returncode}: {said}"
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             problem = f"a trial run failed: {exc}"

@@ -275,8 +275,8 @@ def _answer(call: dict[str, Any], namespace: dict[str, Any], blobs: list[bytes])
         reply.update(status="ok", value=wire.encode(value, blobs), seconds=seconds)
         if call.get("return_args"):
             reply["args_after"] = [wire.encode(arg, blobs) for arg in args if not _is_rng(arg)]
-    except wire.WireError as exc:
-        return {**reply, "status": "error", "error": f"returned {exc}", "seconds": seconds}
+    except wire.WireError as exc:  # not plain data: a wrong answer, not an exception
+        return {**reply, "status": "not_plain", "error": f"returned {exc}", "seconds": seconds}
     except Exception as exc:
         return {
             **reply,

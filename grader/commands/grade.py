@@ -33,6 +33,7 @@ from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
 from grader.model import Submission, SubmissionResult
 from grader.publish import publish
+from grader.report.escape import markup, terminal_text
 from grader.report.render import render_report
 from grader.run.sandbox import choose_sandbox, fallback_warning
 
@@ -61,13 +62,13 @@ def main(
     namings: list[Naming] = []
     shells = list(discover(paths, pattern, namings, lazy=True))  # names only: code read later
     for naming in namings:
-        console.print(naming.describe(), highlight=False)
+        console.print(terminal_text(naming.describe()), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, assignment, seed)
     layer = choose_sandbox(sandbox)
     warning = fallback_warning(sandbox, layer)
     if warning:
-        console.print(f"[yellow]{warning}[/yellow]")
+        console.print(f"[yellow]{markup(warning)}[/yellow]")
     book = Gradebook(gradebook or out / "gradebook.sqlite")
     key = plan_key(spec, hidden_seed)
     stored = {} if regrade else book.stored(spec.name)
@@ -86,7 +87,8 @@ def main(
     console.print(
         f"Grading {len(todo)} of {len(submissions)} submission(s) of {spec.name} "
         f"({len(submissions) - len(todo)} unchanged since the last run; sandbox: "
-        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}"
+        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
+        markup=False,
     )
     write_sidecar(out, spec, submissions, class_list)  # before any crash
     job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
@@ -106,10 +108,15 @@ def main(
     book.close()
     _summary_table(results, console)
     for line in lms_summary(submissions, class_list):
-        console.print(line, highlight=False)
+        console.print(terminal_text(line), highlight=False)
     for result in failures:
-        console.print(f"[red]{result.student}: {result.problem}[/red]", highlight=False)
-    console.print(f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}")
+        console.print(
+            f"[red]{markup(result.student)}: {markup(result.problem)}[/red]", highlight=False
+        )
+    console.print(
+        f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}",
+        markup=False,
+    )
     return 0
 
 
@@ -197,13 +204,13 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
                 f"{len(r.log.cell_errors)} cell(s) raised" if r.log.cell_errors else ""
             )
             table.add_row(
-                r.student,
+                terminal_text(r.student),
                 f"{r.score:g}/{r.max_score:g}",
                 str(count["passed"]),
                 str(count["failed"]),
                 str(count["error"] + count["timeout"]),
                 str(count["missing"]),
-                note[:60],
+                terminal_text(note[:60]),
             )
     else:
         table = Table(title=f"Summary of {len(results)} submissions")
@@ -215,7 +222,7 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
                 by_check.setdefault(c.id, Counter())[c.status] += 1
         for check_id, count in by_check.items():
             table.add_row(
-                check_id,
+                terminal_text(check_id),
                 str(count["passed"]),
                 str(count["failed"]),
                 str(count["error"] + count["timeout"]),
@@ -233,4 +240,4 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
     if problems:
         console.print(f"[yellow]{len(problems)} submission(s) could not be graded fully:[/yellow]")
         for r in problems:
-            console.print(f"  {r.student}: {r.problem}", highlight=False)
+            console.print(f"  {markup(r.student)}: {markup(r.problem)}", highlight=False)

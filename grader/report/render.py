@@ -12,7 +12,7 @@ import functools
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from grader.model import CheckResult, SubmissionResult
+from grader.report.escape import markdown_code, markdown_text, without_paths
 from grader.report.svg import svg_line_chart
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
@@ -131,17 +132,22 @@ class CheckView:
 
 
 def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
-    checks = [_check_view(c) for c in result.checks]
+    """What a student's report shows: their text is scrubbed of the instructor's absolute
+    paths here, once, for every format."""
+    checks = [
+        replace(view, feedback=without_paths(view.feedback))
+        for view in (_check_view(c) for c in result.checks)
+    ]
     pending = sum(c.max_score for c in result.checks if c.status == "manual" and c.score == 0)
     score, max_score = result.score, result.max_score
-    output = result.log.output
+    output = without_paths(result.log.output)
     sandbox = result.log.sandbox
     return {
         "title": title or result.assignment or "Assignment",
         "assignment": result.assignment,
         "student": result.student,
         "file": Path(result.submission).name if result.submission else "",
-        "problem": result.problem,
+        "problem": without_paths(result.problem) if result.problem else result.problem,
         "score": _points(score),
         "max_score": _points(max_score),
         "percent": _percent(score, max_score),
@@ -150,8 +156,10 @@ def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
         "all_passed": bool(checks) and all(c.status in ("passed", "manual") for c in result.checks),
         "sandbox": sandbox,
         "sandbox_words": SANDBOX_WORDS.get(sandbox, ""),
-        "cell_errors": [f"Cell {cell} raised {error}" for cell, error in result.log.cell_errors],
-        "load_error": result.log.load_error,
+        "cell_errors": [
+            f"Cell {cell} raised {without_paths(error)}" for cell, error in result.log.cell_errors
+        ],
+        "load_error": without_paths(result.log.load_error),
         "output": output[:OUTPUT_LIMIT],
         "output_cut": max(0, len(output) - OUTPUT_LIMIT),
         "checks": checks,
@@ -320,6 +328,8 @@ def _environment(kind: str, search_path: tuple[Path, ...]) -> jinja2.Environment
     env.filters["code_spans"] = _code_spans
     env.filters["fenced"] = _fenced
     env.filters["blockquote"] = _blockquote
+    env.filters["md_text"] = markdown_text
+    env.filters["md_code"] = markdown_code
     env.filters["cell"] = _table_cell
     env.filters["text_bar"] = _text_bar
     env.filters["pct"] = lambda value: f"{value:g}%"

@@ -141,7 +141,7 @@ def run_submission(
                     landlock = loaded.get("landlock")
                     for i in list(pending):
                         timeout = min(calls[i].timeout, _left(deadline))
-                        message = _read_until(attempt, "outcome", timeout)
+                        message = _read_until(attempt, "outcome", timeout, i)
                         if message is None:
                             reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
                             status = "crashed" if attempt.eof else "timeout"
@@ -191,13 +191,16 @@ def _encode_call(i: int, call: Call) -> dict[str, Any]:
     }
 
 
-def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any] | None:
-    """The next message of the given event, or None if the child hung or died first."""
+def _read_until(
+    attempt: _Attempt, event: str, timeout: float, call: int | None = None
+) -> dict[str, Any] | None:
+    """The next message of the given event (and call), or None if the child hung or died
+    first. Any other message, an outcome of another call included, is ignored."""
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         while attempt.messages:
             message = attempt.messages.pop(0)
-            if message.get("event") == event:
+            if message.get("event") == event and (call is None or message.get("call") == call):
                 return message
         if attempt.eof or not _fill(attempt, deadline):
             return None

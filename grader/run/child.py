@@ -74,12 +74,15 @@ def serve(control: socket.socket) -> None:
     interpreter. Requests are one JSON line each; a job comes with its result and output fds.
     ``run`` forks; ``finish`` kills the job's process group and its user's processes, reaps,
     and answers with the exit status. This process runs no student code itself."""
-    current = 0
+    current, job = 0, {}
     while True:
         request, fds = _receive(control)
-        if request is None:
+        if request is None:  # the grader's worker is gone: so goes what the job left running
+            if current:
+                _finish(current, job.get("uid"), job.get("workdir"))
             return
         if request["op"] == "run":
+            job = request["job"]
             pid = os.fork()
             if pid == 0:
                 _run_forked(control, request["job"], fds)

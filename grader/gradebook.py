@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader.errors import UserError
 from grader.model import CaseResult, CheckResult, Plot, RunLog, SubmissionResult
 
 SCHEMA_VERSION = 1
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS manual_grades (
 """
 
 
-class GradebookError(RuntimeError):
+class GradebookError(UserError, RuntimeError):
     """A gradebook that cannot be used, with the file and what to do."""
 
 

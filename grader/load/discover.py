@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from grader.errors import UserError
 from grader.load import lms
 from grader.load.notebook import NotebookError, read_module, read_notebook
 from grader.model import Submission
@@ -26,7 +27,7 @@ MAX_ZIP_BYTES = 500 * 1024**2
 IGNORED = ("__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git")
 
 
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     """A path on the command line that does not exist or cannot be graded."""
 
 

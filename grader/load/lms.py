@@ -30,10 +30,12 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from grader.errors import UserError
+
 SCHEMES = ("canvas", "moodle", "blackboard")
 
 
-class NamePatternError(ValueError):
+class NamePatternError(UserError, ValueError):
     """A ``--name-pattern`` that cannot be used."""
 
 

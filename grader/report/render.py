@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from grader.errors import CourseError
 from grader.model import CheckResult, SubmissionResult
 from grader.report.escape import markdown_code, markdown_text, without_paths
 from grader.report.svg import svg_line_chart
@@ -77,7 +78,7 @@ def render_report(
     for suffix, template in ((".html", "report.html.j2"), (".md", "report.md.j2")):
         path = _inside(out_dir, safe_filename(result.student) + suffix)
         env = _environment(suffix, _search_path(templates_dir, result.assignment))
-        path.write_text(env.get_template(template).render(context), encoding="utf-8")
+        path.write_text(_render(env, template, context), encoding="utf-8")
         written.append(path)
     return written
 
@@ -99,7 +100,7 @@ def render_summary(
     env = _environment(".html", _search_path(templates_dir, assignment))
     view = _summary_view(results, title or assignment or "Assignment")
     path = _inside(out_dir, "summary.html")
-    path.write_text(env.get_template("summary.html.j2").render(s=view), encoding="utf-8")
+    path.write_text(_render(env, "summary.html.j2", {"s": view}), encoding="utf-8")
     return path
 
 
@@ -278,6 +279,37 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """The template rendered; a template that cannot be is a CourseError naming its file and
+    line (a syntax error, or a name it uses that the report does not have)."""
+    where = name
+    try:
+        template = env.get_template(name)
+        where = template.filename or name
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CourseError(
+            f"{exc.filename or where}:{exc.lineno}: {exc.message}; fix the template "
+            f"(the defaults are in {BUILTIN_TEMPLATES})"
+        ) from None
+    except jinja2.TemplateError as exc:
+        line = _template_line(exc, where)
+        raise CourseError(
+            f"{where}{f':{line}' if line else ''}: {exc.message or type(exc).__name__}; fix the "
+            f"template (the names a report has are in {BUILTIN_TEMPLATES / name})"
+        ) from None
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    """The template line being rendered when ``exc`` was raised (jinja2 maps its frames)."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _points(value: float) -> str:

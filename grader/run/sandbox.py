@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import UserError
+
 KEPT_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")
 SYSTEM_READABLE = (
     "/usr",
@@ -43,7 +45,7 @@ INSIDE_CODE = "/grader"
 TMPFS_BYTES = 64 * 1024**2
 
 
-class SandboxError(RuntimeError):
+class SandboxError(UserError, RuntimeError):
     """A sandbox layer that was asked for and cannot be had here."""
 
 

@@ -116,6 +116,9 @@ def _grade(layer: str, root: Path) -> Batch:
         shutil.copy(HERE / "submissions" / "good.py", submissions / f"{name}.py")
     _notebook(submissions / "p_deep_sum.ipynb", DEEP_SUM)
     _notebook(submissions / "p_unary_chain.ipynb", UNARY_CHAIN)
+    markup_cell = nbformat.v4.new_notebook()
+    markup_cell.cells = [{"cell_type": "[/]", "source": "", "metadata": {}}]
+    (submissions / "p_markup_cell.ipynb").write_text(json.dumps(markup_cell))
     stop, kills = threading.Event(), []
     killer = threading.Thread(target=_oom_killer, args=(stop, kills), daemon=True)
     killer.start()
@@ -218,6 +221,8 @@ def test_4_student_text_is_escaped_for_each_sink(batch: Batch) -> None:
     assert "\x1b" not in batch.stderr  # the ANSI file name reached the terminal escaped
     assert "\\x1b[31mansi" in batch.stderr
     assert MARKUP_NAME in batch.stderr  # printed as it is, not read as markup
+    assert {c["status"] for c in batch.checks("p_markup_cell").values()} == {"error"}
+    assert "[/]" in batch.stderr  # its problem names the cell type "[/]": printed, not parsed
     assert batch.results[MARKUP_NAME]["score"] == batch.results[ANSI_NAME]["score"] == 30.0
     md = batch.report("p_html_error")
     assert "<img" not in md and "&lt;img" in md and "\\[link=https://evil\\]" in md
@@ -282,3 +287,17 @@ def test_12_a_bulk_zip_with_an_oversized_member_and_uncompilable_code(
     assert "error" in deep and any("nested too deeply" in d for d in deep)
     huge = results["103"]["checks"][0]
     assert huge["status"] == "error" and "more than the 20 MB" in huge["feedback"]
+
+
+def test_12_a_bulk_zip_is_read_lazily(tmp_path: Path) -> None:
+    """Discovery names the students and reads no member; each is read when materialized."""
+    from grader.load.discover import discover
+
+    _canvas_zip(tmp_path / "bulk.zip")
+    shells = list(discover([tmp_path / "bulk.zip"], lazy=True))
+    assert [s.student for s in shells] == ["101", "102", "103"]
+    assert all(s.cells == () and s.loader is not None and not s.problem for s in shells)
+    good, deep, huge = (s.materialize() for s in shells)
+    assert good.cells and not good.problem and good.display_name == "lovelaceada"
+    assert "nested too deeply" in deep.problem
+    assert "hoppergrace_103_9003_sheet.ipynb unpacks to 21 MB, more than the 20 MB" in huge.problem

@@ -124,8 +124,9 @@ def test_a_case_generator_returning_the_wrong_type(course, submissions, tmp_path
     assert not (out / "results.json").exists()
 
 
-def test_ctrl_c_says_how_many_were_graded_and_a_rerun_continues(course, tmp_path) -> None:
-    """SIGINT to the grader's process group, as a terminal's Ctrl-C sends it."""
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_says_how_many_were_graded_and_a_rerun_continues(course, tmp_path, workers):
+    """SIGINT to the grader's process group (its workers too), as a terminal's Ctrl-C sends it."""
     folder = tmp_path / "slow"
     folder.mkdir()
     slow = (
@@ -136,7 +137,7 @@ def test_ctrl_c_says_how_many_were_graded_and_a_rerun_continues(course, tmp_path
     for number in range(12):
         (folder / f"s{number:02d}.py").write_text(slow)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "grader", *_grade(course, [folder], out, "--workers", "1")]
+    command = [sys.executable, "-m", "grader", *_grade(course, [folder], out, "--workers", workers)]
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     process = subprocess.Popen(
         command, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env

@@ -1,8 +1,8 @@
 """Peak grader memory and time under forged result floods (issue 9, item 2).
 
-Grades tests/hostile/submissions/{good, p_forged_frames, p_forged_cell_errors, p_endless_line}
-with the checkout given by --tree (default: this one), under each layer, through
-``/usr/bin/time -v``, and prints one Markdown row per layer. Compare two checkouts with
+Grades tests/hostile/submissions/{good, p_forged_frames, p_forged_cell_errors, p_endless_line,
+p_garbage_lines} with the checkout given by --tree (default: this one), under each layer,
+through ``/usr/bin/time -v``, and prints one Markdown row per layer. Compare two checkouts with
 ``python3 bench/floods.py --tree /path/to/other/checkout``. Writes only under bench/work/.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 HOSTILE = ROOT / "tests" / "hostile"
-FLOODS = ("good", "p_forged_frames", "p_forged_cell_errors", "p_endless_line")
+FLOODS = ("good", "p_forged_frames", "p_forged_cell_errors", "p_endless_line", "p_garbage_lines")
 
 
 def run(tree: Path, layer: str, work: Path) -> tuple[float, float, int]:

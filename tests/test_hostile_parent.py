@@ -193,6 +193,7 @@ def test_2_forged_result_messages_cost_only_their_sender(batch: Batch) -> None:
     for student, why in (
         ("p_forged_cell_errors", "more cell errors than the submission has cells"),
         ("p_endless_line", "broke the grader's result protocol: a result line longer than"),
+        ("p_garbage_lines", "sent more result messages than it was asked for"),
     ):
         checks = batch.checks(student)
         assert {c["status"] for c in checks.values()} == {"error"}, student

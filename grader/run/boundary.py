@@ -239,17 +239,19 @@ def _parse(attempt: _Attempt) -> bool:
             raise ProtocolViolation(f"a result message of more than {MAX_ITEMS} values")
         try:
             message = wire.loads(line)
+            sizes = message.get("blobs", [])
+            if not isinstance(sizes, list) or len(sizes) > MAX_FRAMES:
+                raise ProtocolViolation(f"a result message of more than {MAX_FRAMES} arrays")
+            if not all(type(n) is int and n >= 0 for n in sizes):
+                raise ValueError("array sizes that are not sizes")
         except (ValueError, RecursionError):
-            del buffer[: end + 1]  # garbage on the result channel is ignored, never trusted
-            continue
-        sizes = message.get("blobs", [])
-        if not (isinstance(sizes, list) and all(type(n) is int and n >= 0 for n in sizes)):
+            attempt.budget.spend(messages=1)  # garbage is ignored, never trusted, and counted
             del buffer[: end + 1]
             continue
-        if len(sizes) > MAX_FRAMES or sum(sizes) > MAX_MESSAGE:
+        if sum(sizes) > MAX_MESSAGE:
             raise ProtocolViolation(
-                f"a result message of {len(sizes)} arrays and {sum(sizes)} bytes (at most "
-                f"{MAX_FRAMES} arrays and {MAX_MESSAGE // 1024**2} MB)"
+                f"a result message of {sum(sizes)} bytes of arrays (at most "
+                f"{MAX_MESSAGE // 1024**2} MB)"
             )
         if len(buffer) < end + 1 + sum(sizes):
             break  # its arrays are still on their way

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"grader: error: {one_line(exc)}\n")
         return 2
     except KeyboardInterrupt:
-        sys.stderr.write("grader: interrupted; nothing was written after that point\n")
+        sys.stderr.write("grader: interrupted; run the same command again to continue\n")
         return 2
 
 

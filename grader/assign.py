@@ -12,6 +12,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.errors import UserError
+
 CODE_BLOCK = re.compile(
     r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*$",
     re.DOTALL | re.MULTILINE,
@@ -20,7 +22,7 @@ TEXT_BLOCK = re.compile(r"<!--\s*BEGIN SOLUTION\s*-->.*?<!--\s*END SOLUTION\s*--
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 
 
-class MasterError(ValueError):
+class MasterError(UserError, ValueError):
     """A master notebook whose solution markers do not pair up."""
 
 

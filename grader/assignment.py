@@ -19,13 +19,14 @@ from typing import Any
 
 import yaml
 
+from grader.errors import UserError
 from grader.run.boundary import Limits
 
 SCHEMA_VERSION = 1
 COMPARATORS = ("allclose", "normal", "reference")
 
 
-class RubricError(ValueError):
+class RubricError(UserError, ValueError):
     """A rubric or reference module that cannot be used, with where and what to fix."""
 
 

@@ -9,9 +9,13 @@ alone keeps the gradebook. The student code still runs only in the sandboxed chi
 from __future__ import annotations
 
 import atexit
+import shutil
+import tempfile
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.util import Finalize
@@ -79,23 +83,77 @@ def grade_many(
 def _on_processes(
     submissions: Iterable[Submission], job: Job, workers: int
 ) -> Iterator[SubmissionResult]:
-    """A pool of worker processes, at most two submissions each in flight."""
+    """A pool of worker processes, at most two submissions each in flight.
+
+    A worker that dies (an OOM kill, a signal, a crash) breaks the pool and fails every
+    submission in flight: the pool is started again, the rest is graded, and each submission
+    that was in flight is graded once more, alone, so that an innocent one scores as it would
+    have. One that loses its worker even alone is recorded as ``error`` with the reason."""
     pending = iter(submissions)
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        running: dict[Future[SubmissionResult], Submission] = {}
-
-        def refill() -> None:
-            for submission in pending:
-                running[pool.submit(grade_one, job, submission)] = submission
-                if len(running) >= 2 * workers:
-                    return
-
-        refill()
-        while running:
+    suspects: deque[Submission] = deque()  # in flight when a worker died
+    running: dict[Future[SubmissionResult], tuple[Submission, bool]] = {}  # -> (it, alone)
+    scratch = tempfile.mkdtemp(prefix="grader-batch-")  # workers' scratch, even a killed one's
+    pool = _pool(workers, scratch)
+    try:
+        while True:
+            if suspects:
+                if not running:  # a suspect runs alone, so a death is its own
+                    suspect = suspects.popleft()
+                    running[pool.submit(grade_one, job, suspect)] = (suspect, True)
+            else:
+                for submission in pending:
+                    running[pool.submit(grade_one, job, submission)] = (submission, False)
+                    if len(running) >= 2 * workers:
+                        break
+            if not running:
+                return
             done, _ = wait(running, return_when=FIRST_COMPLETED)
+            lost = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
             for future in done:
-                yield _result(future, running.pop(future), job)
-            refill()
+                if future not in lost:
+                    yield _result(future, running.pop(future)[0], job)
+            if not lost:
+                continue
+            wait(running)  # the pool is broken: every other future ends at once
+            for future, (submission, alone) in running.items():
+                exc = future.exception()
+                if not isinstance(exc, BrokenProcessPool):
+                    yield _result(future, submission, job)  # it finished before the death
+                elif alone:
+                    yield _lost(submission, job, exc)
+                else:
+                    suspects.append(submission)
+            running.clear()
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = _pool(workers, scratch)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _pool(workers: int, scratch: str) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_use_scratch, initargs=(scratch,)
+    )
+
+
+def _use_scratch(folder: str) -> None:
+    """In a worker: make temporary folders under the batch's, which the parent removes."""
+    tempfile.tempdir = folder
+
+
+def _lost(submission: Submission, job: Job, exc: BaseException | None) -> SubmissionResult:
+    """A submission whose worker died while it was graded alone: its error, with the reason."""
+    problem = (  # "internal:": not stored, so that a rerun grades it again
+        f"internal: the grader's worker process died twice while grading {submission.path}, "
+        f"the second time alone ({type(exc).__name__}): most often the system killed it for "
+        "lack of memory; check the machine's memory (dmesg) and rerun the batch"
+    )
+    spec = load_assignment(job.assignment, job.course)
+    checks = tuple(unreadable_check(check, problem) for check in spec.checks)
+    return SubmissionResult(
+        submission.student, str(submission.path), checks, spec.name, problem=problem
+    )
 
 
 def _on_dask(

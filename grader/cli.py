@@ -7,11 +7,8 @@ import sys
 from pathlib import Path
 
 from grader import __version__
-from grader.assign import MasterError
-from grader.assignment import RubricError
-from grader.load.discover import UsageError
-from grader.load.lms import NamePatternError
-from grader.run.sandbox import SandboxError
+from grader.errors import UserError
+from grader.report.escape import terminal
 
 REVIEW_HELP = """\
 Serve a graded folder to reviewers in a browser, to grade the written answers.
@@ -296,9 +293,17 @@ def main(argv: list[str] | None = None) -> int:
         from grader.commands import release
 
         return release.main(assignment=args.name, out=args.out, course=args.course)
-    except (UsageError, RubricError, MasterError, SandboxError, NamePatternError) as exc:
-        sys.stderr.write(f"grader: error: {exc}\n")
+    except UserError as exc:  # every error for people, once: one line, exit 2
+        sys.stderr.write(f"grader: error: {one_line(exc)}\n")
         return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("grader: interrupted; run the same command again to continue\n")
+        return 2
+
+
+def one_line(exc: BaseException) -> str:
+    """The error's message on one line, with no control character reaching the terminal."""
+    return terminal(" ".join(str(exc).split()))
 
 
 if __name__ == "__main__":

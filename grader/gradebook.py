@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader.errors import UserError
 from grader.model import CaseResult, CheckResult, Override, Plot, RunLog, SubmissionResult
 
 SCHEMA_VERSION = 1
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS review_notes (
 """
 
 
-class GradebookError(RuntimeError):
+class GradebookError(UserError, RuntimeError):
     """A gradebook that cannot be used, with the file and what to do."""
 
 

@@ -74,6 +74,14 @@ CallStatus = Literal["ok", "error", "timeout", "missing", "crashed"]
 
 
 @dataclass(frozen=True)
+class NotPlain:
+    """A returned value that is not plain data (a float subclass, an object, complex numbers):
+    a wrong answer, judged ``failed`` with this reason, never compared."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What came back from one call: plain data only."""
 

@@ -189,7 +189,7 @@ EXPECTED_ADD = {
     "kill_group": "error",
     "monkeypatch_numpy": "failed",
     "lying_array": "failed",
-    "reduce_bomb": "error",
+    "reduce_bomb": "failed",  # not plain data: a wrong answer (issue 9, item 13)
     "fake_results": None,
     "steal": "failed",
     "network": "failed",

@@ -196,13 +196,13 @@ def test_markdown_keeps_student_text_quoted(tmp_path):
     md = render_report(result, tmp_path)[1].read_text(encoding="utf-8")
 
     assert "````text\n" + answer + "\n````" in md  # a longer fence than any inside
-    assert "> line one\n> # line two" in md  # a blockquote, line by line
+    assert "> line one\n> \\# line two" in md  # a blockquote, line by line, escaped
 
 
 def test_markdown_has_the_same_facts_as_the_html(tmp_path):
     md = render_report(graded(), tmp_path, title="Sheet 3")[1].read_text(encoding="utf-8")
 
-    assert md.startswith("# Sheet 3: feedback for alice\n")
+    assert md.startswith("# Sheet 3: feedback for `alice`\n")  # the name in a code span
     assert "**Score: 17.5 of 45 points (38.9%)**" in md
     assert "| `2a.he_init` | He initialization | ✗ Failed | 7.5 / 15 |" in md
     # The chart's numbers, as a table Markdown viewers can show.

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.model import Call, Cell, Rng, Submission
+from grader.model import Call, Cell, NotPlain, Rng, Submission
 from grader.run import wire
 from grader.run.boundary import OUTPUT_CAP, Limits, run_submission
 
@@ -111,7 +111,9 @@ def test_an_ndarray_subclass_with_a_lying_eq_comes_back_as_a_plain_array():
     np.testing.assert_array_equal(outcome.value, [[1.0, 2.0], [3.0, 4.0]])
 
 
-def test_an_object_array_or_a_custom_object_is_an_error_saying_what_came_back():
+def test_an_object_array_or_a_custom_object_is_not_plain_saying_what_came_back():
+    """Not plain data is a wrong answer (issue 9, item 13): it comes back as NotPlain, which no
+    comparison ever sees; the contract's `error` is kept for a function that raised."""
     _, [objects, custom, numbers] = run(
         """
         import numpy as np
@@ -129,10 +131,10 @@ def test_an_object_array_or_a_custom_object_is_an_error_saying_what_came_back():
         Call("custom"),
         Call("numbers"),
     )
-    assert objects.status == "error"
-    assert objects.error.startswith("returned ") and "objects" in objects.error
-    assert custom.status == "error"
-    assert custom.error.startswith("returned ") and "Weights" in custom.error
+    assert objects.status == "ok" and isinstance(objects.value, NotPlain)
+    assert objects.value.reason.startswith("returned ") and "objects" in objects.value.reason
+    assert custom.status == "ok" and isinstance(custom.value, NotPlain)
+    assert custom.value.reason.startswith("returned ") and "Weights" in custom.value.reason
     assert numbers.status == "ok" and numbers.value.dtype == np.float64
 
 

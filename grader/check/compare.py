@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from grader.check.stats import Normal, test_normal_sample
-from grader.model import Verdict
+from grader.model import NotPlain, Verdict
 
 
 def as_numbers(value: Any) -> tuple[np.ndarray | None, str]:
     """The value as a float array, or None and what it was instead."""
+    if isinstance(value, NotPlain):
+        return None, value.reason
     if value is None:
         return None, "returned None: is a `return` statement missing?"
     if isinstance(value, str):

@@ -15,7 +15,16 @@ from grader.assignment import CheckSpec, Mistake
 from grader.check.cases import Case, describe_call
 from grader.check.compare import as_numbers, compare_allclose, compare_normal
 from grader.check.stats import variance_consistent
-from grader.model import CaseResult, CheckResult, Outcome, Rng, RunLog, Submission, Verdict
+from grader.model import (
+    CaseResult,
+    CheckResult,
+    NotPlain,
+    Outcome,
+    Rng,
+    RunLog,
+    Submission,
+    Verdict,
+)
 
 ReferenceLookup = Callable[[str], Callable[..., Verdict]]
 
@@ -49,6 +58,8 @@ def judge_case(
 
 
 def _compare(case: Case, value: Any, alpha: float, lookup: ReferenceLookup | None) -> Verdict:
+    if isinstance(value, NotPlain):  # no comparison, the reference's included, ever sees it
+        return Verdict(False, value.reason, summary=value.reason)
     compare = case.compare
     if compare.kind == "allclose":
         return compare_allclose(value, case.expected, compare.rtol, compare.atol)

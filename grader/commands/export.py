@@ -42,6 +42,10 @@ def main(
     check_assignment_id(format, assignment_id)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder (give the --out folder of `grader grade`)")
+    if output is not None and output.is_dir():
+        raise UsageError(
+            f"{output}: -o names a folder; give a file's path, e.g. {output / f'grades.{format}'}"
+        )
     graded = load_graded(folder, read_roster(roster) if roster else None)
     options = ExportOptions(assignment_id, title, pending, variant)
     text = FORMATS[format](graded, options)
@@ -98,4 +102,8 @@ def _write_atomic(text: str, path: Path) -> None:
         "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8", newline=""
     ) as handle:
         handle.write(text)
-    os.replace(handle.name, path)
+    try:
+        os.replace(handle.name, path)
+    except OSError as exc:
+        os.unlink(handle.name)  # no temporary file is left beside the target
+        raise UsageError(f"{path}: cannot be written ({exc.strerror}); give another -o") from None

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import statistics
+import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -26,15 +27,19 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.batch import Job, grade_many
+from grader.check.engine import unreadable_check
+from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.export.results import write_json_atomic
 from grader.gradebook import Gradebook, Stored
-from grader.load.discover import Naming, discover
+from grader.grading import Plan, grading_plan
+from grader.load.discover import Naming, UsageError, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
-from grader.model import Submission, SubmissionResult
+from grader.model import CheckResult, RunLog, Submission, SubmissionResult
 from grader.publish import publish
-from grader.report.render import render_report
+from grader.report.escape import markup, terminal_text
+from grader.report.render import render_report, render_summary
 from grader.run.sandbox import choose_sandbox, fallback_warning
 
 
@@ -56,19 +61,30 @@ def main(
 ) -> int:
     """Grade every submission found under ``paths``; 0 when every one was graded."""
     console = console or Console(stderr=True)
+    if out.exists() and not out.is_dir():
+        raise UsageError(
+            f"{out}: --out must be a folder, and this is a file; give a folder's path (it is "
+            "created if missing)"
+        )
     spec = load_assignment(assignment, course)
     pattern = compile_pattern(name_pattern) if name_pattern else None
     class_list = read_roster(roster) if roster else None
     namings: list[Naming] = []
     shells = list(discover(paths, pattern, namings, lazy=True))  # names only: code read later
+    if not shells:
+        raise UsageError(
+            f"{', '.join(map(str, paths))}: no submission found (a notebook .ipynb, a module "
+            ".py, a folder or a .zip); check the path"
+        )
     for naming in namings:
-        console.print(naming.describe(), highlight=False)
+        console.print(terminal_text(naming.describe()), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, assignment, seed)
+    check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
     layer = choose_sandbox(sandbox)
     warning = fallback_warning(sandbox, layer)
     if warning:
-        console.print(f"[yellow]{warning}[/yellow]")
+        console.print(f"[yellow]{markup(warning)}[/yellow]")
     book = Gradebook(gradebook or out / "gradebook.sqlite")
     key = plan_key(spec, hidden_seed)
     stored = {} if regrade else book.stored(spec.name)
@@ -87,7 +103,8 @@ def main(
     console.print(
         f"Grading {len(todo)} of {len(submissions)} submission(s) of {spec.name} "
         f"({len(submissions) - len(todo)} unchanged since the last run; sandbox: "
-        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}"
+        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
+        markup=False,
     )
     write_sidecar(out, spec, submissions, class_list)  # before any crash
     job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
@@ -95,25 +112,81 @@ def main(
     failures: list[SubmissionResult] = []
     graded = 0
     total = len(todo)
-    for result in _with_progress(grade_many(_drain(todo), job, workers, scheduler), total, console):
-        if result.problem and result.problem.startswith("internal:"):
-            failures.append(result)  # not stored: the next run grades it again
-        else:
-            book.record(run, key, hashes[result.student], result)
-            graded += 1
-            # the report shows what the gradebook holds: manual grades and overrides included
-            result = book.result(spec.name, result.student) or result
-        render_report(result, out / "reports", spec.course / "templates", spec.title)
+    try:
+        results = _with_progress(grade_many(_drain(todo), job, workers, scheduler), total, console)
+        for result in results:
+            if result.problem and result.problem.startswith("internal:"):
+                failures.append(result)  # not stored: the next run grades it again
+            else:
+                book.record(run, key, hashes[result.student], result)
+                graded += 1
+                # the report shows what the gradebook holds: manual grades and overrides included
+                result = book.result(spec.name, result.student) or result
+            render_report(result, out / "reports", spec.course / "templates", spec.title)
+    except KeyboardInterrupt:
+        results.close()  # the workers and their sandboxes go now
+        book.finish_run(run, graded)
+        book.close()
+        raise Interrupted(
+            f"interrupted: {graded} of {total} submission(s) graded and kept in {book.path}; "
+            "run the same command again to grade the rest"
+        ) from None
     book.finish_run(run, graded)
     results = publish(book, spec, out, {s.student for s in submissions}, failures)
     book.close()
     _summary_table(results, console)
     for line in lms_summary(submissions, class_list):
-        console.print(line, highlight=False)
+        console.print(terminal_text(line), highlight=False)
     for result in failures:
-        console.print(f"[red]{result.student}: {result.problem}[/red]", highlight=False)
-    console.print(f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}")
+        console.print(
+            f"[red]{markup(result.student)}: {markup(result.problem)}[/red]", highlight=False
+        )
+    console.print(
+        f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}",
+        markup=False,
+    )
     return 0
+
+
+class Interrupted(UserError):
+    """Ctrl-C during a batch: what was graded is kept, and a rerun continues."""
+
+
+def check_course(spec: Assignment, hidden_seed: int) -> None:
+    """Find the course's mistakes before any submission is graded: build the plan (every case
+    generator and expected value) and render every template once, on sample results."""
+    try:
+        plan = grading_plan(spec, hidden_seed)
+    except UserError:
+        raise
+    except Exception as exc:  # the instructor's code: say where, never a traceback
+        raise CourseError(
+            f"{spec.reference_path}: the cases of {spec.name} could not be built "
+            f"({type(exc).__name__}: {exc}); fix the case generators there or the rubric "
+            f"{spec.rubric_path}"
+        ) from None
+    samples = _samples(plan)
+    with tempfile.TemporaryDirectory(prefix="grader-preview-") as folder:
+        for sample in samples:
+            render_report(sample, Path(folder), spec.course / "templates", spec.title)
+        render_summary(samples, Path(folder), spec.course / "templates", spec.title)
+
+
+def _samples(plan: Plan) -> list[SubmissionResult]:
+    """Results that take each branch of the report templates: unreadable, and graded with a
+    cell error, printed output, a failed check and a written answer."""
+    checks = tuple(unreadable_check(spec, "sample") for spec in plan.checks)
+    graded = tuple(
+        CheckResult(c.id, "manual", 0.0, c.points, "sample", c.title, (), "an answer")
+        if c.manual
+        else CheckResult(c.id, "failed", 0.0, c.points, "sample", c.title)
+        for c in plan.checks
+    )
+    log = RunLog(cell_errors=((1, "ValueError: sample"),), output="sample", sandbox="process")
+    return [
+        SubmissionResult("sample-a", "a.ipynb", checks, plan.assignment, problem="sample"),
+        SubmissionResult("sample-b", "b.ipynb", graded, plan.assignment, log),
+    ]
 
 
 def plan_key(spec: Assignment, hidden_seed: int) -> str:
@@ -200,13 +273,13 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
                 f"{len(r.log.cell_errors)} cell(s) raised" if r.log.cell_errors else ""
             )
             table.add_row(
-                r.student,
+                terminal_text(r.student),
                 f"{r.score:g}/{r.max_score:g}",
                 str(count["passed"]),
                 str(count["failed"]),
                 str(count["error"] + count["timeout"]),
                 str(count["missing"]),
-                note[:60],
+                terminal_text(note[:60]),
             )
     else:
         table = Table(title=f"Summary of {len(results)} submissions")
@@ -218,7 +291,7 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
                 by_check.setdefault(c.id, Counter())[c.status] += 1
         for check_id, count in by_check.items():
             table.add_row(
-                check_id,
+                terminal_text(check_id),
                 str(count["passed"]),
                 str(count["failed"]),
                 str(count["error"] + count["timeout"]),
@@ -236,4 +309,4 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
     if problems:
         console.print(f"[yellow]{len(problems)} submission(s) could not be graded fully:[/yellow]")
         for r in problems:
-            console.print(f"  {r.student}: {r.problem}", highlight=False)
+            console.print(f"  {markup(r.student)}: {markup(r.problem)}", highlight=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from grader.errors import UserError
 from grader.load import lms
 from grader.load.notebook import NotebookError, read_module, read_notebook
 from grader.model import Submission
@@ -27,7 +28,7 @@ MAX_ZIP_BYTES = 500 * 1024**2
 IGNORED = ("__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git")
 
 
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     """A path on the command line that does not exist or cannot be graded."""
 
 
@@ -51,9 +52,10 @@ def discover(
         if path.is_dir():
             yield from _named(_folder_entries(path), path, name_pattern, namings, lazy)
         elif path.suffix.lower() == ".zip" and _is_bulk_zip(path, name_pattern):
-            yield from _bulk_zip(path, name_pattern, namings)
+            yield from _bulk_zip(path, name_pattern, namings, lazy)
         else:
-            yield _named_file(read_submission(path), path.name, name_pattern)
+            submission = _safely(lambda _, path=path: read_submission(path), path.stem, path)
+            yield _named_file(submission, path.name, name_pattern)
 
 
 def read_submission(path: Path) -> Submission:
@@ -82,6 +84,8 @@ def from_bytes(student: str, path: Path, name: str, data: bytes) -> Submission:
             return Submission(student, path, read_module(data, str(path)), content_hash=digest)
     except NotebookError as exc:
         return Submission(student, path, problem=str(exc), content_hash=digest)
+    except Exception as exc:  # student source must never raise out of discovery
+        return Submission(student, path, problem=_unreadable(path, exc), content_hash=digest)
     return Submission(
         student,
         path,
@@ -112,6 +116,27 @@ def _link_out(path: Path, folder: Path) -> Submission | None:
             "submit the notebook or module itself"
         ),
     )
+
+
+def _unreadable(path: Path, exc: BaseException) -> str:
+    """Why a file could not be read into cells, for any exception its content caused."""
+    if isinstance(exc, (RecursionError, MemoryError)):
+        why = "its code is nested too deeply or is too large to compile"
+    else:
+        why = "it could not be parsed"
+    detail = str(exc).splitlines()[0][:160] if str(exc) else ""
+    return (
+        f"{path}: {why} ({type(exc).__name__}{': ' + detail if detail else ''}); "
+        "simplify the code (e.g. split very long expressions) and resubmit"
+    )
+
+
+def _safely(load: Callable[[str], Submission], student: str, where: Path) -> Submission:
+    """``load(student)``, or a Submission with the problem when reading it raised anything."""
+    try:
+        return load(student)
+    except Exception as exc:
+        return Submission(student, where, problem=_unreadable(where, exc))
 
 
 def _code_files(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -194,16 +219,20 @@ def _bulk_zip(
     path: Path,
     name_pattern: re.Pattern[str] | None = None,
     namings: list[Naming] | None = None,
+    lazy: bool = False,
 ) -> Iterator[Submission]:
     """Each top-level file or folder of a bulk download is one entry; entries are named by the
-    LMS scheme found, and a student's entries are one submission (the latest attempt)."""
+    LMS scheme found, and a student's entries are one submission (the latest attempt). With
+    ``lazy``, members are read when a submission is materialized: the archive stays open for
+    the loaders (closed when the last of them is gone). A member too large to read costs only
+    its student an error."""
     try:
         archive = zipfile.ZipFile(path)
         members = _safe_members(archive, path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         yield Submission(path.stem, path, problem=f"{path}: not a usable zip archive ({exc})")
         return
-    with archive:
+    try:
         by_name = {m.filename: m for m in members}
         stripped = _strip_roots(list(by_name), name_pattern)
         groups: dict[str, list[tuple[str, zipfile.ZipInfo]]] = {}
@@ -214,7 +243,10 @@ def _bulk_zip(
             _zip_entry(path, archive, top, files)
             for top, files in sorted(groups.items(), key=lambda item: item[0])
         ]
-        yield from list(_named(entries, path, name_pattern, namings))
+        yield from list(_named(entries, path, name_pattern, namings, lazy))
+    finally:
+        if not lazy:
+            archive.close()
 
 
 def _zip_entry(
@@ -293,19 +325,25 @@ def _safe_members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]
         name = PurePosixPath(member.filename)
         if name.is_absolute() or ".." in name.parts:
             raise ValueError(f"{member.filename!r} points outside the archive")
-        if member.file_size > MAX_ZIP_BYTES:
-            raise ValueError(f"{member.filename} unpacks to {member.file_size} bytes")
-    return members
+    return members  # a member too large is refused when it is read, costing only its student
 
 
 def _read_member(
     archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int = MAX_FILE_BYTES
 ) -> bytes:
     """A member's bytes, reading no more than ``limit`` whatever its header claims."""
+    if member.file_size > limit:
+        raise ValueError(
+            f"{member.filename} unpacks to {member.file_size / 1024**2:.0f} MB, more than the "
+            f"{limit // 1024**2} MB a submission may be; remove large data files and resubmit"
+        )
     with archive.open(member) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"{member.filename} unpacks to more than {limit // 1024**2} MB")
+        raise ValueError(
+            f"{member.filename} unpacks to more than the {limit // 1024**2} MB a submission may "
+            "be; remove large data files and resubmit"
+        )
     return data
 
 
@@ -509,8 +547,11 @@ def _one_student(
     if problem:
         return dress(Submission(student, entry.where, problem=problem))
     if lazy:  # the shell carries the metadata now; its loader reads the file, dressed the same
-        return dress(Submission(student, entry.where), loader=lambda: dress(entry.load(student)))
-    return dress(entry.load(student))
+        return dress(
+            Submission(student, entry.where),
+            loader=lambda: dress(_safely(entry.load, student, entry.where)),
+        )
+    return dress(_safely(entry.load, student, entry.where))
 
 
 def _ignored(name: str) -> bool:

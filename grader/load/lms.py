@@ -33,10 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
+from grader.errors import UserError
+
 SCHEMES = ("canvas", "moodle", "blackboard")
 
 
-class NamePatternError(ValueError):
+class NamePatternError(UserError, ValueError):
     """A ``--name-pattern`` that cannot be used."""
 
 

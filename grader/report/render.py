@@ -13,14 +13,16 @@ import hashlib
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
+from grader.errors import CourseError
 from grader.model import CheckResult, SubmissionResult
+from grader.report.escape import markdown_code, markdown_text, without_paths
 from grader.report.svg import svg_line_chart
 from grader.review.answers import normalise_answer, render_answer
 
@@ -85,7 +87,7 @@ def render_report(
     for suffix, template in ((".html", "report.html.j2"), (".md", "report.md.j2")):
         path = _inside(out_dir, safe_filename(result.student) + suffix)
         env = _environment(suffix, _search_path(templates_dir, result.assignment))
-        path.write_text(env.get_template(template).render(context), encoding="utf-8")
+        path.write_text(_render(env, template, context), encoding="utf-8")
         written.append(path)
     return written
 
@@ -107,7 +109,7 @@ def render_summary(
     env = _environment(".html", _search_path(templates_dir, assignment))
     view = _summary_view(results, title or assignment or "Assignment")
     path = _inside(out_dir, "summary.html")
-    path.write_text(env.get_template("summary.html.j2").render(s=view), encoding="utf-8")
+    path.write_text(_render(env, "summary.html.j2", {"s": view}), encoding="utf-8")
     return path
 
 
@@ -146,17 +148,22 @@ class CheckView:
 
 
 def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
-    checks = [_check_view(c) for c in result.checks]
+    """What a student's report shows: their text is scrubbed of the instructor's absolute
+    paths here, once, for every format."""
+    checks = [
+        replace(view, feedback=without_paths(view.feedback))
+        for view in (_check_view(c) for c in result.checks)
+    ]
     pending = sum(c.max_score for c in result.checks if c.status == "manual" and c.score == 0)
     score, max_score = result.score, result.max_score
-    output = result.log.output
+    output = without_paths(result.log.output)
     sandbox = result.log.sandbox
     return {
         "title": title or result.assignment or "Assignment",
         "assignment": result.assignment,
         "student": result.student,
         "file": Path(result.submission).name if result.submission else "",
-        "problem": result.problem,
+        "problem": without_paths(result.problem) if result.problem else result.problem,
         "score": _points(score),
         "max_score": _points(max_score),
         "percent": _percent(score, max_score),
@@ -165,8 +172,10 @@ def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
         "all_passed": bool(checks) and all(c.status in ("passed", "manual") for c in result.checks),
         "sandbox": sandbox,
         "sandbox_words": SANDBOX_WORDS.get(sandbox, ""),
-        "cell_errors": [f"Cell {cell} raised {error}" for cell, error in result.log.cell_errors],
-        "load_error": result.log.load_error,
+        "cell_errors": [
+            f"Cell {cell} raised {without_paths(error)}" for cell, error in result.log.cell_errors
+        ],
+        "load_error": without_paths(result.log.load_error),
         "output": output[:OUTPUT_LIMIT],
         "output_cut": max(0, len(output) - OUTPUT_LIMIT),
         "checks": checks,
@@ -317,6 +326,37 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """The template rendered; a template that cannot be is a CourseError naming its file and
+    line (a syntax error, or a name it uses that the report does not have)."""
+    where = name
+    try:
+        template = env.get_template(name)
+        where = template.filename or name
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CourseError(
+            f"{exc.filename or where}:{exc.lineno}: {exc.message}; fix the template "
+            f"(the defaults are in {BUILTIN_TEMPLATES})"
+        ) from None
+    except jinja2.TemplateError as exc:
+        line = _template_line(exc, where)
+        raise CourseError(
+            f"{where}{f':{line}' if line else ''}: {exc.message or type(exc).__name__}; fix the "
+            f"template (the names a report has are in {BUILTIN_TEMPLATES / name})"
+        ) from None
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    """The template line being rendered when ``exc`` was raised (jinja2 maps its frames)."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def _points(value: float) -> str:
     """10.0 → "10", 7.5 → "7.5", 6.666 → "6.67"."""
     return f"{round(value, 2):g}"
@@ -365,6 +405,8 @@ def _environment(kind: str, search_path: tuple[Path, ...]) -> jinja2.Environment
     env.filters["code_spans"] = _code_spans
     env.filters["fenced"] = _fenced
     env.filters["blockquote"] = _blockquote
+    env.filters["md_text"] = markdown_text
+    env.filters["md_code"] = markdown_code
     env.filters["cell"] = _table_cell
     env.filters["text_bar"] = _text_bar
     env.filters["pct"] = lambda value: f"{value:g}%"

@@ -13,13 +13,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.model import Call, Outcome, Rng, RunLog, Submission
+from grader.model import Call, NotPlain, Outcome, Rng, RunLog, Submission
 from grader.run import wire
 from grader.run.launch import Handle, Launcher, LaunchError, Spawner
 from grader.run.sandbox import Sandbox, choose_sandbox
 
-MAX_MESSAGE = 256 * 1024 * 1024
 OUTPUT_CAP = 20_000
+# What the parent decodes of one child's messages, whatever the child writes (it can find its
+# result descriptor and forge anything): a message beyond these is that submission's error.
+MAX_LINE = 4 * 1024**2  # bytes of one message's JSON line
+MAX_ITEMS = 200_000  # values and containers in one JSON line (counted before parsing)
+MAX_FRAMES = 64  # raw array frames after one line
+MAX_MESSAGE = 64 * 1024**2  # bytes of one message's frames
+MAX_SUBMISSION = 256 * 1024**2  # bytes read from all of one submission's children
+MAX_ERROR = 2_200  # characters of one error text (the child's own cap, plus where)
+
+
+class ProtocolViolation(Exception):
+    """A child's message beyond the bounds, or not of the protocol's shape."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +59,27 @@ class Limits:
 
 
 @dataclass
+class _Budget:
+    """What one submission's children may still send: bytes and messages, over all attempts."""
+
+    bytes_left: int
+    messages_left: int
+
+    def spend(self, data: int = 0, messages: int = 0) -> None:
+        self.bytes_left -= data
+        self.messages_left -= messages
+        if self.bytes_left < 0:
+            raise ProtocolViolation(f"sent more than {MAX_SUBMISSION // 1024**2} MB of results")
+        if self.messages_left < 0:
+            raise ProtocolViolation("sent more result messages than it was asked for")
+
+
+@dataclass
 class _Attempt:
     """One child and what has been read from it so far."""
 
     handle: Handle
+    budget: _Budget
     buffer: bytearray = field(default_factory=bytearray)
     messages: list[dict[str, Any]] = field(default_factory=list)
     eof: bool = False
@@ -94,11 +122,13 @@ def run_submission(
         "module_name": "__main__" if submission.kind == "notebook" else "submission",
         "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
     }
+    budget = _Budget(MAX_SUBMISSION, 4 * (len(calls) + 2) + 64)
+    cell_numbers = {cell.index for cell in submission.cells}
     try:
         with tempfile.TemporaryFile() as output_file:
             while pending:
                 job = {**base_job, "calls": [_encode_call(i, calls[i]) for i in pending]}
-                attempt = _Attempt(launcher.start(job, output_file))
+                attempt = _Attempt(launcher.start(job, output_file), budget)
                 try:
                     wait = min(limits.load_timeout, _left(deadline))
                     loaded = _read_until(attempt, "loaded", wait)
@@ -111,11 +141,11 @@ def run_submission(
                         for i in pending:
                             outcomes[i] = Outcome(status=status, error=load_error)
                         break
-                    cell_errors = tuple((int(i), str(e)) for i, e in loaded.get("cell_errors", []))
+                    cell_errors = _cell_errors(loaded.get("cell_errors"), cell_numbers)
                     landlock = loaded.get("landlock")
                     for i in list(pending):
                         timeout = min(calls[i].timeout, _left(deadline))
-                        message = _read_until(attempt, "outcome", timeout)
+                        message = _read_until(attempt, "outcome", timeout, i)
                         if message is None:
                             reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
                             status = "crashed" if attempt.eof else "timeout"
@@ -124,6 +154,12 @@ def run_submission(
                             break  # this child is finished; a fresh one takes the calls left
                         outcomes[i] = _outcome(message, i)
                         pending.remove(i)
+                except ProtocolViolation as exc:  # the whole submission's error, not a retry
+                    load_error = f"its code broke the grader's result protocol: {exc}"
+                    cell_errors = ()
+                    for i in range(len(calls)):
+                        outcomes[i] = Outcome(status="error", error=load_error)
+                    pending.clear()
                 finally:
                     attempt.finish()
                 if _left(deadline) <= 0:
@@ -159,14 +195,17 @@ def _encode_call(i: int, call: Call) -> dict[str, Any]:
     }
 
 
-def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any] | None:
-    """The next message of the given event, or None if the child hung or died first."""
+def _read_until(
+    attempt: _Attempt, event: str, timeout: float, call: int | None = None
+) -> dict[str, Any] | None:
+    """The next message of the given event (and call), or None if the child hung or died
+    first. Any other message, an outcome of another call included, is ignored."""
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         while attempt.messages:
             message = attempt.messages.pop(0)
             attempt.started = attempt.started or message.get("event") == "started"
-            if message.get("event") == event:
+            if message.get("event") == event and (call is None or message.get("call") == call):
                 return message
         if attempt.eof or not _fill(attempt, deadline):
             return None
@@ -174,7 +213,8 @@ def _read_until(attempt: _Attempt, event: str, timeout: float) -> dict[str, Any]
 
 def _fill(attempt: _Attempt, deadline: float) -> bool:
     """Read until at least one whole message has arrived; False on timeout or EOF. A message
-    is a JSON line, followed by the raw arrays its ``blobs`` field announces."""
+    is a JSON line, followed by the raw arrays its ``blobs`` field announces. Raises
+    ProtocolViolation when the child sends more than the bounds allow."""
     with selectors.DefaultSelector() as selector:
         selector.register(attempt.reader, selectors.EVENT_READ)
         while not _parse(attempt):
@@ -185,10 +225,8 @@ def _fill(attempt: _Attempt, deadline: float) -> bool:
             if not chunk:
                 attempt.eof = True
                 return False
+            attempt.budget.spend(len(chunk))
             attempt.buffer += chunk
-            if len(attempt.buffer) > MAX_MESSAGE:
-                attempt.eof = True  # a flood, not a message: treat the child as dead
-                return False
     return True
 
 
@@ -196,24 +234,33 @@ def _parse(attempt: _Attempt) -> bool:
     """Move every complete message out of the buffer; True if there was at least one."""
     buffer, found = attempt.buffer, False
     while True:
-        end = buffer.find(b"\n")
+        end = buffer.find(b"\n", 0, MAX_LINE + 1)
         if end < 0:
+            if len(buffer) > MAX_LINE:
+                raise ProtocolViolation(f"a result line longer than {MAX_LINE // 1024**2} MB")
             break
+        line = bytes(buffer[:end])
+        if line.count(b",") + line.count(b"[") + line.count(b"{") > MAX_ITEMS:
+            raise ProtocolViolation(f"a result message of more than {MAX_ITEMS} values")
         try:
-            message = wire.loads(bytes(buffer[:end]))
-        except ValueError:
-            del buffer[: end + 1]  # garbage on the result channel is ignored, never trusted
-            continue
-        sizes = message.get("blobs", [])
-        if not (
-            isinstance(sizes, list)
-            and all(type(n) is int and n >= 0 for n in sizes)
-            and sum(sizes) <= MAX_MESSAGE
-        ):
+            message = wire.loads(line)
+            sizes = message.get("blobs", [])
+            if not isinstance(sizes, list) or len(sizes) > MAX_FRAMES:
+                raise ProtocolViolation(f"a result message of more than {MAX_FRAMES} arrays")
+            if not all(type(n) is int and n >= 0 for n in sizes):
+                raise ValueError("array sizes that are not sizes")
+        except (ValueError, RecursionError):
+            attempt.budget.spend(messages=1)  # garbage is ignored, never trusted, and counted
             del buffer[: end + 1]
             continue
+        if sum(sizes) > MAX_MESSAGE:
+            raise ProtocolViolation(
+                f"a result message of {sum(sizes)} bytes of arrays (at most "
+                f"{MAX_MESSAGE // 1024**2} MB)"
+            )
         if len(buffer) < end + 1 + sum(sizes):
             break  # its arrays are still on their way
+        attempt.budget.spend(messages=1)
         start, blobs = end + 1, []
         for size in sizes:
             blobs.append(bytes(buffer[start : start + size]))
@@ -225,22 +272,49 @@ def _parse(attempt: _Attempt) -> bool:
     return found
 
 
+def _cell_errors(errors: Any, cells: set[int]) -> tuple[tuple[int, str], ...]:
+    """The ``loaded`` message's cell errors: at most one per cell of the submission, each a
+    cell number it has and a short text."""
+    if errors is None:
+        return ()
+    if not isinstance(errors, list) or len(errors) > len(cells):
+        raise ProtocolViolation("more cell errors than the submission has cells")
+    found: dict[int, str] = {}
+    for item in errors:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and type(item[0]) is int
+            and item[0] in cells
+            and item[0] not in found
+            and isinstance(item[1], str)
+        ):
+            raise ProtocolViolation("a cell error that names no cell of the submission")
+        found[item[0]] = item[1][:MAX_ERROR]
+    return tuple(found.items())
+
+
 def _outcome(message: dict[str, Any], i: int) -> Outcome:
     """Turn a child's message into an Outcome, refusing anything that is not plain data."""
     if message.get("call") != i:
         return Outcome(status="error", error="the answer to this call came back garbled")
     status = message.get("status")
-    seconds = float(message.get("seconds") or 0.0)
+    seconds = message.get("seconds")
+    seconds = float(seconds) if type(seconds) in (int, float) else 0.0
+    error = message.get("error")
+    error = error[:MAX_ERROR] if isinstance(error, str) else ""
     if status == "missing":
         return Outcome(status="missing")
+    if status == "not_plain":  # a value that is not plain data: a wrong answer
+        return Outcome(status="ok", value=NotPlain(error or "returned a value that is not plain"))
     if status != "ok":
-        return Outcome(status="error", error=str(message.get("error", ""))[:2000], seconds=seconds)
+        return Outcome(status="error", error=error, seconds=seconds)
     try:
-        blobs = message.get("blobs") or []
-        value = wire.decode(message.get("value"), blobs)
+        frames = wire.Frames(message.get("blobs") or [])
+        value = wire.decode(message.get("value"), frames)
         after = message.get("args_after")
         args_after = (
-            tuple(wire.decode(a, blobs) for a in after) if isinstance(after, list) else None
+            tuple(wire.decode(a, frames) for a in after) if isinstance(after, list) else None
         )
     except (wire.WireError, RecursionError) as exc:
         return Outcome(status="error", error=f"returned {exc}", seconds=seconds)

@@ -79,12 +79,15 @@ def serve(control: socket.socket) -> None:
     interpreter. Requests are one JSON line each; a job comes with its result and output fds.
     ``run`` forks; ``finish`` kills the job's process group and its user's processes, reaps,
     and answers with the exit status. This process runs no student code itself."""
-    current = 0
+    current, job = 0, {}
     while True:
         request, fds = _receive(control)
-        if request is None:
+        if request is None:  # the grader's worker is gone: so goes what the job left running
+            if current:
+                _finish(current, job.get("uid"), job.get("workdir"))
             return
         if request["op"] == "run":
+            job = request["job"]
             pid = os.fork()
             if pid == 0:
                 _run_forked(control, request["job"], fds)
@@ -391,8 +394,8 @@ def _answer(call: dict[str, Any], namespace: dict[str, Any], blobs: list[bytes])
         reply.update(status="ok", value=wire.encode(value, blobs), seconds=seconds)
         if call.get("return_args"):
             reply["args_after"] = [wire.encode(arg, blobs) for arg in args if not _is_rng(arg)]
-    except wire.WireError as exc:
-        return {**reply, "status": "error", "error": f"returned {exc}", "seconds": seconds}
+    except wire.WireError as exc:  # not plain data: a wrong answer, not an exception
+        return {**reply, "status": "not_plain", "error": f"returned {exc}", "seconds": seconds}
     except Exception as exc:
         return {
             **reply,

@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import UserError
 from grader.run import cgroup, ipc
 
 KEPT_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")
@@ -49,7 +50,7 @@ INSIDE_CODE = "/grader"
 TMPFS_BYTES = 64 * 1024**2
 
 
-class SandboxError(RuntimeError):
+class SandboxError(UserError, RuntimeError):
     """A sandbox layer that was asked for and cannot be had here."""
 
 

@@ -34,8 +34,12 @@ def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
         return value[:MAX_STRING] if isinstance(value, str) else value
     if isinstance(value, (int, float)) and type(value) in (int, float, bool):
         return value
-    if isinstance(value, np.generic):
-        return encode(_plain_array(np.asarray(value)).item(), blobs, depth + 1)
+    if isinstance(value, np.generic):  # a NumPy scalar of any width is a number
+        plain = _plain_array(np.asarray(value))
+        item = plain.item()
+        if isinstance(item, np.generic):  # np.longdouble.item() stays a longdouble
+            item = float(item) if plain.dtype.kind == "f" else int(item)
+        return encode(item, blobs, depth + 1)
     if isinstance(value, np.ndarray):
         if blobs is None:
             return {ARRAY_KEY: _npy_text(_plain_array(value))}
@@ -48,24 +52,53 @@ def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
     raise WireError(f"a value of type {type(value).__name__}, not a number, list or array")
 
 
-def decode(data: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
-    """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle."""
+class Frames:
+    """The raw array frames of one message, each decoded at most once: :func:`encode` refers
+    to every frame exactly once, so a second reference is a forged message, refused (it could
+    otherwise make one frame cost its size once per reference)."""
+
+    def __init__(self, blobs: list[bytes]) -> None:
+        self.blobs = blobs
+        self.used: set[int] = set()
+
+    def take(self, index: Any) -> np.ndarray:
+        if type(index) is not int or not 0 <= index < len(self.blobs):
+            raise WireError("an array reference to nothing")
+        if index in self.used:
+            raise WireError("an array referred to twice")
+        self.used.add(index)
+        data, self.blobs[index] = self.blobs[index], b""  # the bytes are let go once read
+        return _read_npy_bytes(data)
+
+
+def decode(data: Any, frames: Frames | list[bytes] | None = None, depth: int = 0) -> Any:
+    """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle.
+    Strings longer than encode sends, and values nested deeper, are refused."""
     if depth > MAX_DEPTH + 1:
         raise WireError("a value nested too deeply")
+    if frames is not None and not isinstance(frames, Frames):
+        frames = Frames(list(frames))
     if isinstance(data, list):
-        return [decode(item, blobs, depth + 1) for item in data]
+        return [decode(item, frames, depth + 1) for item in data]
     if isinstance(data, dict):
         if set(data) == {ARRAY_KEY}:
             return _read_npy(data[ARRAY_KEY])
         if set(data) == {BLOB_KEY}:
-            index = data[BLOB_KEY]
-            if not blobs or type(index) is not int or not 0 <= index < len(blobs):
+            if frames is None:
                 raise WireError("an array reference to nothing")
-            return _read_npy_bytes(blobs[index])
-        return {str(key): decode(item, blobs, depth + 1) for key, item in data.items()}
-    if data is None or isinstance(data, (bool, int, float, str)):
+            return frames.take(data[BLOB_KEY])
+        return {_string(key): decode(item, frames, depth + 1) for key, item in data.items()}
+    if isinstance(data, str):
+        return _string(data)
+    if data is None or isinstance(data, (bool, int, float)):
         return data
     raise WireError(f"unexpected {type(data).__name__} in a message")
+
+
+def _string(text: Any) -> str:
+    if not isinstance(text, str) or len(text) > MAX_STRING:
+        raise WireError(f"a text longer than {MAX_STRING} characters")
+    return text
 
 
 def dumps(message: dict[str, Any]) -> bytes:

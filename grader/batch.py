@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.util import Finalize
+from pathlib import Path
 
 from grader.assignment import load_assignment
 from grader.check.engine import unreadable_check
@@ -26,6 +27,7 @@ from grader.grading import Plan, grade_submission, grading_plan
 from grader.model import Submission, SubmissionResult
 from grader.run.launch import ForkServer
 from grader.run.sandbox import choose_sandbox
+from grader.run.scratch import remove_mounted
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,10 @@ def _on_processes(
             pool = _pool(workers, scratch)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            remove_mounted(Path(scratch))  # a killed worker's job mounts too
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _pool(workers: int, scratch: str) -> ProcessPoolExecutor:

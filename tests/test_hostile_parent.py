@@ -26,6 +26,7 @@ import nbformat
 import pytest
 from test_hostile import HERE, _child_processes
 
+from grader.report.render import safe_filename
 from grader.run.sandbox import bwrap_problem
 
 MARKUP_NAME = "p_[bold]markup"  # a file name cannot hold the "[/]" of a closing tag
@@ -50,7 +51,8 @@ class Batch:
         return {c["id"]: c for c in self.results[student]["checks"]}
 
     def report(self, student: str, suffix: str = ".md") -> str:
-        return (self.root / "out" / "reports" / f"{student}{suffix}").read_text()
+        name = safe_filename(student)
+        return (self.root / "out" / "reports" / f"{name}{suffix}").read_text()
 
 
 def _notebook(path: Path, source: str) -> None:
@@ -230,7 +232,7 @@ def test_4_student_text_is_escaped_for_each_sink(batch: Batch) -> None:
     assert md.startswith("# Hostile-submission suite: feedback for `p_html_error`")
     html = batch.report("p_html_error", ".html")
     assert "<img" not in html and "&lt;img" in html
-    title = batch.report("p__bold_markup").splitlines()[0]
+    title = batch.report(MARKUP_NAME).splitlines()[0]
     assert title.endswith(f"`{MARKUP_NAME}`")
 
 

@@ -96,17 +96,23 @@ def sweep_stale(folder: Path) -> list[Path]:
         pid = owner_of(path)
         if pid is None or pid == os.getpid() or _alive(pid):
             continue
-        with open("/proc/self/mountinfo") as handle:
-            points = [line.split()[4] for line in handle]
-        inside = sorted((m for m in points if m.startswith(f"{path}/")), key=len, reverse=True)
         try:
-            for point in inside:
-                _unmount(Path(point))
-            remove_tree(path)
+            remove_mounted(path)
         except OSError:
             continue
         removed.append(path)
     return removed
+
+
+def remove_mounted(path: Path) -> None:
+    """Unmount every mount inside ``path`` (deepest first), then remove it all: what a worker
+    killed mid-batch (an OOM kill) left behind."""
+    with open("/proc/self/mountinfo") as handle:
+        points = [line.split()[4] for line in handle]
+    inside = sorted((m for m in points if m.startswith(f"{path}/")), key=len, reverse=True)
+    for point in inside:
+        _unmount(Path(point))
+    remove_tree(path)
 
 
 class JobAreas:

@@ -9,6 +9,7 @@ from pathlib import Path
 from grader import __version__
 from grader.assign import MasterError
 from grader.assignment import RubricError
+from grader.handout import HandoutError
 from grader.load.discover import UsageError
 from grader.load.lms import NamePatternError
 from grader.run.sandbox import SandboxError
@@ -143,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("name", help="assignment name, e.g. sheet3")
     release.add_argument("--out", type=Path, required=True, help="output folder")
     release.add_argument("--course", help="course folder holding rubrics/ and reference/")
+    release.add_argument(
+        "--no-wheel", dest="wheel", action="store_false", help="do not build the grader's wheel"
+    )
     return parser
 
 
@@ -214,8 +218,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         from grader.commands import release
 
-        return release.main(assignment=args.name, out=args.out, course=args.course)
-    except (UsageError, RubricError, MasterError, SandboxError, NamePatternError) as exc:
+        return release.main(
+            assignment=args.name, out=args.out, course=args.course, wheel=args.wheel
+        )
+    except (
+        UsageError,
+        RubricError,
+        MasterError,
+        SandboxError,
+        NamePatternError,
+        HandoutError,
+    ) as exc:
         sys.stderr.write(f"grader: error: {exc}\n")
         return 2
 

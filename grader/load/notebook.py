@@ -8,14 +8,21 @@ a run; written answers are markdown cells tagged ``answer:ID`` (or holding the m
 from __future__ import annotations
 
 import re
+import warnings
 
 import nbformat
 
 from grader.model import Cell
+from grader.selfcheck.cells import checker_names, is_selfcheck_source
 
 ANSWER_MARKER = re.compile(r"\A\s*<!--\s*answer:\s*([\w.\-]+)\s*-->")
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-PLACEHOLDERS = ("_write your answer here._", "write your answer here", "your answer here")
+# The prompt `grader release` leaves in an answer cell (grader/assign.py), and its usual kin:
+# where it stands, in any emphasis, it is not part of the answer.
+PLACEHOLDER = re.compile(
+    r"^[ \t*_]*(?:write[ \t]+)?your[ \t]+answer[ \t]+here[ \t]*[.!:]?[ \t*_]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 ANSWER_TAG = "answer:"
 KEPT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body is Python: run it
 LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]")
@@ -28,7 +35,9 @@ class NotebookError(ValueError):
 def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, str]]:
     """Cells (in order) and answers of a notebook given as bytes; ``name`` is for messages."""
     try:
-        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        with warnings.catch_warnings():  # nbformat's advice (missing cell ids...) is not ours
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError as exc:
         raise NotebookError(f"{name} is not text (UTF-8) and cannot be a notebook") from exc
     except Exception as exc:  # nbformat raises many kinds for many kinds of damage
@@ -37,7 +46,9 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
             "open it in Jupyter, save it again and resubmit"
         ) from exc
     try:
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
         raise NotebookError(
             f"{name} is not a valid Jupyter notebook ({_reason(exc)}); "
@@ -45,11 +56,15 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
         ) from exc
     cells, answers = [], {}
     code_cells = 0
+    checkers = checker_names(
+        c.get("source", "") for c in notebook.cells if c.get("cell_type") == "code"
+    )
     for cell in notebook.cells:
         source = cell.get("source", "")
         if cell.get("cell_type") == "code":
-            code_cells += 1
-            cells.append(Cell(code_cells, python_source(source)))
+            code_cells += 1  # numbered as the student sees them, self-check cells included
+            if not is_selfcheck_source(source, checkers):
+                cells.append(Cell(code_cells, python_source(source)))
         elif cell.get("cell_type") == "markdown":
             answer_id = _answer_id(cell)
             text = _answer_text(source)
@@ -118,8 +133,7 @@ def _bracket_depth(line: str, depth: int) -> tuple[int, bool]:
 
 def _answer_text(source: str) -> str:
     """The written answer: without HTML comments (markers) and without the placeholder."""
-    text = COMMENT.sub("", source).strip()
-    return "" if text.strip("*_ \n").lower() in PLACEHOLDERS else text
+    return PLACEHOLDER.sub("", COMMENT.sub("", source)).strip()
 
 
 def _answer_id(cell: dict) -> str:

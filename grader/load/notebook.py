@@ -7,10 +7,10 @@ a run; written answers are markdown cells tagged ``answer:ID`` (or holding the m
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
-
-import nbformat
+from typing import Any
 
 from grader.model import Cell
 from grader.selfcheck.cells import checker_names, is_selfcheck_source
@@ -34,6 +34,61 @@ class NotebookError(ValueError):
 
 def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, str]]:
     """Cells (in order) and answers of a notebook given as bytes; ``name`` is for messages."""
+    notebook_cells = _plain_cells(data)
+    if notebook_cells is None:
+        notebook_cells = _nbformat_cells(data, name)
+    cells, answers = [], {}
+    code_cells = 0
+    checkers = checker_names(
+        c.get("source", "") for c in notebook_cells if c.get("cell_type") == "code"
+    )
+    for cell in notebook_cells:
+        source = cell.get("source", "")
+        if cell.get("cell_type") == "code":
+            code_cells += 1  # numbered as the student sees them, self-check cells included
+            if not is_selfcheck_source(source, checkers):
+                cells.append(Cell(code_cells, python_source(source)))
+        elif cell.get("cell_type") == "markdown":
+            answer_id = _answer_id(cell)
+            text = _answer_text(source)
+            if answer_id and text:
+                answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
+    return tuple(cells), answers
+
+
+def _plain_cells(data: bytes) -> list[dict[str, Any]] | None:
+    """The cells of a well-formed nbformat 4 notebook, read as plain JSON: importing nbformat
+    and validating against its schema cost more than a whole self-check. None for anything
+    else (another version, a damaged file), which nbformat then reads, upgrades or explains."""
+    try:
+        notebook = json.loads(data)
+    except ValueError:
+        return None
+    if not (
+        isinstance(notebook, dict)
+        and notebook.get("nbformat") == 4
+        and isinstance(notebook.get("metadata"), dict)
+        and isinstance(notebook.get("cells"), list)
+    ):
+        return None
+    cells = []
+    for cell in notebook["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            return None
+        source = cell.get("source")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        metadata = cell.get("metadata", {})
+        if not isinstance(source, str) or not isinstance(metadata, dict):
+            return None
+        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": metadata})
+    return cells
+
+
+def _nbformat_cells(data: bytes, name: str) -> list[dict[str, Any]]:
+    """The cells as nbformat reads them (older versions upgraded), or a NotebookError."""
+    import nbformat
+
     try:
         with warnings.catch_warnings():  # nbformat's advice (missing cell ids...) is not ours
             warnings.simplefilter("ignore")
@@ -54,23 +109,7 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
             f"{name} is not a valid Jupyter notebook ({_reason(exc)}); "
             "open it in Jupyter, save it again and resubmit"
         ) from exc
-    cells, answers = [], {}
-    code_cells = 0
-    checkers = checker_names(
-        c.get("source", "") for c in notebook.cells if c.get("cell_type") == "code"
-    )
-    for cell in notebook.cells:
-        source = cell.get("source", "")
-        if cell.get("cell_type") == "code":
-            code_cells += 1  # numbered as the student sees them, self-check cells included
-            if not is_selfcheck_source(source, checkers):
-                cells.append(Cell(code_cells, python_source(source)))
-        elif cell.get("cell_type") == "markdown":
-            answer_id = _answer_id(cell)
-            text = _answer_text(source)
-            if answer_id and text:
-                answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
-    return tuple(cells), answers
+    return list(notebook.cells)
 
 
 def read_module(data: bytes, name: str) -> tuple[Cell, ...]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 TAG = "grader:selfcheck"
 VARIABLE = "nb"
@@ -78,6 +80,8 @@ def _selfcheck_line(line: str, checkers: set[str]) -> bool:
 
 
 def _cell(source: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
+    from nbformat.v4 import new_code_cell
+
+    cell = new_code_cell(source)
     cell.metadata["tags"] = [TAG]
     return cell

@@ -97,7 +97,9 @@ def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) ->
         "```",
         "",
         "It installs the `grader` command and the `grader` Python package (with numpy, scipy, "
-        "nbformat, jinja2, pyyaml and rich). Run it in this folder, where the wheel is.",
+        "nbformat, jinja2, pyyaml and rich). Run it in this folder, where the wheel is; or, in "
+        f"a notebook cell, `%pip install {Path(wheel).name if wheel else '<wheel>'}` installs "
+        "it into the kernel's own Python (then restart the kernel).",
         "",
         "## Check in Jupyter",
         "",
@@ -122,19 +124,18 @@ def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) ->
         "",
         "- They run your functions on the **public cases** only, the ones in "
         f"`{bundle}`. It holds their inputs and expected answers, and no solution.",
-        "- In Jupyter they see your kernel as it is now: a cell you changed but did not run, or a "
-        "function defined in a cell you later deleted, is what they check. `grader check` sees "
-        "only the saved file: save first.",
-        "- Random initializers are tested statistically, as after submission: a correct one "
-        "fails at most once in a million checks; a failing one is really off.",
+        "- In Jupyter they check your functions as the kernel holds them now: after changing a "
+        "cell, run it again; a function whose cell you deleted stays until you restart the "
+        "kernel. `grader check` sees only the saved file: save first.",
+        *_statistics(plan),
         "- They cannot see the hidden cases or your written answers, and passing every public "
         "check does not promise full points.",
         "",
         "## What is graded after you submit",
         "",
         f"- {auto_points:g} points checked automatically, on the public cases and on **hidden "
-        "cases** (other inputs, larger shapes); the feedback describes a failed hidden case "
-        "without its inputs.",
+        "cases** (other inputs); the feedback describes a failed hidden case without its "
+        "inputs.",
     ]
     if manual:
         items = ", ".join(f"`{c.id}` ({c.points:g})" for c in manual)
@@ -149,3 +150,15 @@ def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) ->
         "",
     ]
     return "\n".join(lines)
+
+
+def _statistics(plan: Plan) -> list[str]:
+    """The line on statistical checks, with the rubric's own false-failure rate."""
+    rates = sorted({c.compare.false_failure_rate for c in plan.cases if c.compare.kind == "normal"})
+    if not rates:
+        return []
+    return [
+        "- Functions that draw random numbers are tested statistically, exactly as after "
+        f"submission: a correct one fails a check with probability at most {rates[-1]:g}, so "
+        "a failure means the distribution is really off."
+    ]

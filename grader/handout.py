@@ -154,7 +154,13 @@ def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) ->
 
 def _statistics(plan: Plan) -> list[str]:
     """The line on statistical checks, with the rubric's own false-failure rate."""
-    rates = sorted({c.compare.false_failure_rate for c in plan.cases if c.compare.kind == "normal"})
+    rates = sorted(  # the engine splits each check's rate across its statistical cases
+        {
+            spec.compare.false_failure_rate
+            for spec in plan.checks
+            if any(case.statistical for case in plan.cases_of(spec.id))
+        }
+    )
     if not rates:
         return []
     return [

@@ -13,6 +13,7 @@ from grader.model import CaseResult, CheckResult
 from grader.selfcheck import words
 
 COLORS = {"green": "#1a7f37", "red": "#cf222e", "yellow": "#9a6700", "cyan": "#0969da"}
+HEADERS = ("case", "call", "status", "what came back")
 KERNEL_HINT = {
     "missing": "In Jupyter: run the cell that defines it, then this check again.",
 }
@@ -107,11 +108,13 @@ class Checked:
             named = f"<br><em>known mistake: {_e(case.mistake)}</em>" if case.mistake else ""
             rows.append(
                 f"<tr><td>{case.index + 1}</td><td><code>{_e(call)}</code></td>"
-                f"<td>{_status_span(case.status)}</td><td>{_e(case.message)}{named}</td></tr>"
+                f'<td style="white-space:nowrap">{_status_span(case.status)}</td>'
+                f'<td style="text-align:left">{_e(case.message)}{named}</td></tr>'
             )
         table = (
-            "<table><thead><tr><th>case</th><th>call</th><th>status</th><th>what came back</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "<table><thead><tr>"
+            + "".join(f'<th style="text-align:left">{h}</th>' for h in HEADERS)
+            + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             if rows
             else ""
         )

@@ -13,8 +13,10 @@ check then answers "not checked" in one line.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,10 @@ class Notebook:
         self.path: Path | None = None
         self.problem = ""
         self._plan: Plan | None = None
+        # scipy (for the statistics) loads meanwhile, so the first check does not wait for it
+        threading.Thread(
+            target=importlib.import_module, args=("scipy.special",), daemon=True
+        ).start()
         try:
             self.path = find_bundle(bundle, assignment, _caller_namespace())
             self._plan = _read(self.path)

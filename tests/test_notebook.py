@@ -194,3 +194,20 @@ def test_import_grader_stays_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+@pytest.mark.parametrize("in_kernel, expected", [(False, "1"), (True, "None")])
+def test_single_threaded_blas_is_set_for_the_grader_not_for_a_students_kernel(
+    in_kernel: bool, expected: str
+) -> None:
+    code = (
+        "import os, sys, types\n"
+        "os.environ.pop('OPENBLAS_NUM_THREADS', None)\n"
+        f"if {in_kernel}: sys.modules['ipykernel'] = types.ModuleType('ipykernel')\n"
+        "import grader\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == expected

@@ -297,3 +297,18 @@ def test_the_readme_for_students_installs_the_handouts_wheel(handout: Path, whee
     section = readme.split("## For students", 1)[1]
     first_code = section.split("```sh\n", 1)[1].split("\n", 1)[0]
     assert first_code == line  # the project README's student section starts with it
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "submissions").glob("*.ipynb")))
+def test_a_notebook_read_as_plain_json_gives_what_nbformat_gives(name: str) -> None:
+    """The fast path of the loader (no nbformat import, no schema validation) must read a
+    well-formed notebook exactly as nbformat does."""
+    from grader.load.notebook import _nbformat_cells, _plain_cells
+
+    data = (ROOT / "submissions" / name).read_bytes()
+    plain = _plain_cells(data)
+    assert plain is not None
+    slow = _nbformat_cells(data, name)
+    assert [(c["cell_type"], c["source"], c["metadata"].get("tags")) for c in plain] == [
+        (c.cell_type, c.source, c.metadata.get("tags")) for c in slow
+    ]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 from grader.errors import UserError
 
@@ -28,6 +30,8 @@ class MasterError(UserError, ValueError):
 
 def student_notebook(master: Path) -> nbformat.NotebookNode:
     """The student version of ``master``: no solution, no output."""
+    import nbformat  # here, not above: importing it (and its schema validator) is slow
+
     notebook = nbformat.read(master, as_version=4)
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type == "code":

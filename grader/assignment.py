@@ -17,8 +17,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
-
 from grader.errors import UserError
 from grader.run.boundary import Limits
 
@@ -149,6 +147,8 @@ def load_assignment(name: str, course: str | Path | None = None) -> Assignment:
 
 def parse_rubric(path: Path, course: Path) -> Assignment:
     """Parse a rubric file into an Assignment, refusing unknown keys and impossible values."""
+    import yaml  # here, not above: a self-check from a bundle reads no YAML
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

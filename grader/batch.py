@@ -168,7 +168,7 @@ def _on_dask(
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise RuntimeError("--scheduler needs Dask: pip install 'grader[cluster]'") from exc
+        raise RuntimeError("--scheduler needs Dask: pip install 'numgrader[cluster]'") from exc
     with Client(scheduler) as client:
         workers = max(sum(client.nthreads().values()), 1)
         pending = iter(submissions)

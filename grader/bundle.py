@@ -56,6 +56,7 @@ def write_bundle(assignment: Assignment, path: Path) -> Path:
         "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8"
     ) as handle:
         handle.write(text)
+    os.chmod(handle.name, 0o644)  # a handout: readable by whoever it is handed to
     os.replace(handle.name, path)
     return path
 

@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("name", help="assignment name, e.g. sheet3")
     release.add_argument("--out", type=Path, required=True, help="output folder")
     release.add_argument("--course", help="course folder holding rubrics/ and reference/")
+    release.add_argument(
+        "--no-wheel", dest="wheel", action="store_false", help="do not build the grader's wheel"
+    )
     return parser
 
 
@@ -292,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         from grader.commands import release
 
-        return release.main(assignment=args.name, out=args.out, course=args.course)
+        return release.main(
+            assignment=args.name, out=args.out, course=args.course, wheel=args.wheel
+        )
     except UserError as exc:  # every error for people, once: one line, exit 2
         sys.stderr.write(f"grader: error: {one_line(exc)}\n")
         return 2

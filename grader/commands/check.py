@@ -13,18 +13,10 @@ from grader.assignment import RubricError, load_assignment
 from grader.bundle import bundle_name, cached_bundle, read_bundle
 from grader.grading import grade_submission
 from grader.load.discover import UsageError, read_submission
-from grader.model import SubmissionResult
+from grader.model import CheckResult, SubmissionResult
 from grader.run.sandbox import choose_sandbox, fallback_warning
-
-STYLES = {
-    "passed": "green",
-    "failed": "red",
-    "error": "red",
-    "timeout": "yellow",
-    "missing": "yellow",
-    "manual": "cyan",
-}
-MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "missing": "?", "manual": "✎"}
+from grader.selfcheck import words
+from grader.selfcheck.words import MARKS, STYLES
 
 
 def main(
@@ -49,8 +41,7 @@ def main(
         Console(stderr=True).print(f"[yellow]{warning}[/yellow]", highlight=False)
     result = grade_submission(read_submission(submission), plan, sandbox=layer)
     show(result, plan.title, console)
-    automatic = [c for c in result.checks if c.status != "manual"]
-    return 0 if automatic and all(c.status == "passed" for c in automatic) else 1
+    return 0 if words.all_passed(result.checks) else 1
 
 
 def find_bundle(
@@ -75,10 +66,14 @@ def find_bundle(
 
 
 def show(result: SubmissionResult, title: str, console: Console) -> None:
-    """The self-check as a table, with a kind summary line."""
+    """The self-check as a table, then what to look at: a load error once, above the checks
+    it stopped, and each check's feedback otherwise."""
     console.print(f"[bold]{title}[/bold] — self-check of [bold]{result.submission}[/bold]")
     if result.problem:
         console.print(f"[red]{result.problem}[/red]")
+    load_error = result.log.load_error
+    if load_error:
+        console.print(f"[red]{words.not_loaded(load_error)}[/red]", highlight=False)
     for cell, error in result.log.cell_errors:
         console.print(f"[yellow]Note:[/yellow] cell {cell} raised {error}")
     table = Table()
@@ -88,33 +83,28 @@ def show(result: SubmissionResult, title: str, console: Console) -> None:
     table.add_column("title")
     for check in result.checks:
         style = STYLES[check.status]
-        points = (
-            f"–/{check.max_score:g}"
-            if check.status == "manual"
-            else f"{check.score:g}/{check.max_score:g}"
-        )
         table.add_row(
             check.id,
             f"[{style}]{MARKS[check.status]} {check.status}[/{style}]",
-            points,
+            words.points(check),
             check.title,
         )
     console.print(table)
     for check in result.checks:
-        if check.status not in ("passed", "manual"):
-            style = STYLES[check.status]
-            console.print(
-                f"[{style}]{MARKS[check.status]} {check.id}[/{style}]: {check.feedback}",
-                highlight=False,
-            )
-            console.print()
-    automatic = [c for c in result.checks if c.status != "manual"]
-    passed = sum(c.status == "passed" for c in automatic)
-    score = sum(c.score for c in automatic)
-    top = sum(c.max_score for c in automatic)
-    line = (
-        f"{passed} of {len(automatic)} checks pass on the public cases "
-        f"({score:g}/{top:g} points). Hidden cases and written answers are graded after you "
-        "submit."
-    )
-    console.print(f"[green]{line}[/green]" if passed == len(automatic) else line)
+        if _stopped_by(check, load_error) or check.status == "passed":
+            continue
+        if check.status == "manual" and check.answer:
+            continue  # written, waits for an instructor: nothing to do
+        style = STYLES[check.status]
+        console.print(
+            f"[{style}]{MARKS[check.status]} {check.id}[/{style}]: {check.feedback}",
+            highlight=False,
+        )
+        console.print()
+    line = words.summary(result.checks)
+    console.print(f"[green]{line}[/green]" if words.all_passed(result.checks) else line)
+
+
+def _stopped_by(check: CheckResult, load_error: str) -> bool:
+    """Every case of the check failed only because the code could not be loaded (said once)."""
+    return bool(load_error and check.cases) and all(c.message == load_error for c in check.cases)

@@ -1,5 +1,5 @@
-"""``grader release ASSIGNMENT --out DIR``: what students get — their notebook and the public
-bundle for self-checks."""
+"""``grader release ASSIGNMENT --out DIR``: what students get — their notebook with check cells,
+the public bundle, the grader's wheel and a README saying how to install and use them."""
 
 from __future__ import annotations
 
@@ -10,27 +10,52 @@ from rich.console import Console
 
 from grader.assign import student_notebook
 from grader.assignment import load_assignment
-from grader.bundle import bundle_name, write_bundle
+from grader.bundle import bundle_name, read_bundle, write_bundle
+from grader.handout import build_wheel, student_readme
+from grader.selfcheck.cells import add_check_cells
 
 
 def main(
-    *, assignment: str, out: Path, course: str | None = None, console: Console | None = None
+    *,
+    assignment: str,
+    out: Path,
+    course: str | None = None,
+    wheel: bool = True,
+    console: Console | None = None,
 ) -> int:
     console = console or Console()
     spec = load_assignment(assignment, course)
     out.mkdir(parents=True, exist_ok=True)
-    written = [write_bundle(spec, out / bundle_name(assignment))]
+    bundle = write_bundle(spec, out / bundle_name(assignment))
+    written = [bundle]
     master = spec.course / "reference" / f"{assignment}_master.ipynb"
+    notebook_name = None
     if master.exists():
         notebook_path = out / f"{assignment}.ipynb"
-        nbformat.write(student_notebook(master), notebook_path)
+        checked = [c.id for c in spec.checks if not c.manual]
+        notebook = add_check_cells(
+            student_notebook(master), nbformat.read(master, as_version=4), assignment, checked
+        )
+        nbformat.write(notebook, notebook_path)
         written.append(notebook_path)
+        notebook_name = notebook_path.name
     else:
-        console.print(f"[yellow]No master notebook at {master}: only the bundle was written.")
+        console.print(f"[yellow]No master notebook at {master}: no student notebook written.")
+    wheel_name = ""
+    if wheel:
+        wheel_path = build_wheel(out)
+        written.append(wheel_path)
+        wheel_name = wheel_path.name
+    readme = out / "README.md"
+    readme.write_text(
+        student_readme(read_bundle(bundle), wheel_name, notebook_name, bundle.name),
+        encoding="utf-8",
+    )
+    written.append(readme)
     for path in written:
         console.print(f"wrote {path}")
     console.print(
-        "Give students both files; in that folder, `grader check "
-        f"{assignment}.ipynb` runs their self-check."
+        f"Give students the folder {out}: its README.md says how to install the grader and "
+        "run the self-checks."
     )
     return 0

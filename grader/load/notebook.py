@@ -7,15 +7,22 @@ a run; written answers are markdown cells tagged ``answer:ID`` (or holding the m
 
 from __future__ import annotations
 
+import json
 import re
-
-import nbformat
+import warnings
+from typing import Any
 
 from grader.model import Cell
+from grader.selfcheck.cells import checker_names, is_selfcheck_source
 
 ANSWER_MARKER = re.compile(r"\A\s*<!--\s*answer:\s*([\w.\-]+)\s*-->")
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-PLACEHOLDERS = ("_write your answer here._", "write your answer here", "your answer here")
+# The prompt `grader release` leaves in an answer cell (grader/assign.py), and its usual kin:
+# where it stands, in any emphasis, it is not part of the answer.
+PLACEHOLDER = re.compile(
+    r"^[ \t*_]*(?:write[ \t]+)?your[ \t]+answer[ \t]+here[ \t]*[.!:]?[ \t*_]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 ANSWER_TAG = "answer:"
 KEPT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body is Python: run it
 LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]")
@@ -27,8 +34,65 @@ class NotebookError(ValueError):
 
 def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, str]]:
     """Cells (in order) and answers of a notebook given as bytes; ``name`` is for messages."""
+    notebook_cells = _plain_cells(data)
+    if notebook_cells is None:
+        notebook_cells = _nbformat_cells(data, name)
+    cells, answers = [], {}
+    code_cells = 0
+    checkers = checker_names(
+        c.get("source", "") for c in notebook_cells if c.get("cell_type") == "code"
+    )
+    for cell in notebook_cells:
+        source = cell.get("source", "")
+        if cell.get("cell_type") == "code":
+            code_cells += 1  # numbered as the student sees them, self-check cells included
+            if not is_selfcheck_source(source, checkers):
+                cells.append(Cell(code_cells, python_source(source)))
+        elif cell.get("cell_type") == "markdown":
+            answer_id = _answer_id(cell)
+            text = _answer_text(source)
+            if answer_id and text:
+                answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
+    return tuple(cells), answers
+
+
+def _plain_cells(data: bytes) -> list[dict[str, Any]] | None:
+    """The cells of a well-formed nbformat 4 notebook, read as plain JSON: importing nbformat
+    and validating against its schema cost more than a whole self-check. None for anything
+    else (another version, a damaged file), which nbformat then reads, upgrades or explains."""
     try:
-        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        notebook = json.loads(data)
+    except ValueError:
+        return None
+    if not (
+        isinstance(notebook, dict)
+        and notebook.get("nbformat") == 4
+        and isinstance(notebook.get("metadata"), dict)
+        and isinstance(notebook.get("cells"), list)
+    ):
+        return None
+    cells = []
+    for cell in notebook["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            return None
+        source = cell.get("source")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        metadata = cell.get("metadata", {})
+        if not isinstance(source, str) or not isinstance(metadata, dict):
+            return None
+        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": metadata})
+    return cells
+
+
+def _nbformat_cells(data: bytes, name: str) -> list[dict[str, Any]]:
+    """The cells as nbformat reads them (older versions upgraded), or a NotebookError."""
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():  # nbformat's advice (missing cell ids...) is not ours
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError as exc:
         raise NotebookError(f"{name} is not text (UTF-8) and cannot be a notebook") from exc
     except Exception as exc:  # nbformat raises many kinds for many kinds of damage
@@ -37,25 +101,15 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
             "open it in Jupyter, save it again and resubmit"
         ) from exc
     try:
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
         raise NotebookError(
             f"{name} is not a valid Jupyter notebook ({_reason(exc)}); "
             "open it in Jupyter, save it again and resubmit"
         ) from exc
-    cells, answers = [], {}
-    code_cells = 0
-    for cell in notebook.cells:
-        source = cell.get("source", "")
-        if cell.get("cell_type") == "code":
-            code_cells += 1
-            cells.append(Cell(code_cells, python_source(source)))
-        elif cell.get("cell_type") == "markdown":
-            answer_id = _answer_id(cell)
-            text = _answer_text(source)
-            if answer_id and text:
-                answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
-    return tuple(cells), answers
+    return list(notebook.cells)
 
 
 def read_module(data: bytes, name: str) -> tuple[Cell, ...]:
@@ -118,8 +172,7 @@ def _bracket_depth(line: str, depth: int) -> tuple[int, bool]:
 
 def _answer_text(source: str) -> str:
     """The written answer: without HTML comments (markers) and without the placeholder."""
-    text = COMMENT.sub("", source).strip()
-    return "" if text.strip("*_ \n").lower() in PLACEHOLDERS else text
+    return PLACEHOLDER.sub("", COMMENT.sub("", source)).strip()
 
 
 def _answer_id(cell: dict) -> str:

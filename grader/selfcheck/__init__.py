@@ -1,0 +1,1 @@
+"""The self-check inside Jupyter: ``from grader import Notebook`` (see :mod:`.notebook`)."""

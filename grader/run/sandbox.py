@@ -13,6 +13,7 @@ or other submissions.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import shlex
@@ -196,6 +197,13 @@ def interpreter() -> str:
 # --- the sandbox's own user -------------------------------------------------------------------
 
 _CLAIMED: dict[int, socket.socket] = {}  # uid -> the claim held for this process's life
+
+
+@atexit.register
+def _release_claims() -> None:
+    """Let the claims go at exit (closed, not left to the garbage collector)."""
+    while _CLAIMED:
+        _CLAIMED.popitem()[1].close()
 
 
 _BY_THREAD: dict[int, int] = {}

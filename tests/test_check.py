@@ -439,3 +439,19 @@ def test_a_timeout_case_keeps_its_message():
     spec = CheckSpec(id="x", points=1, function="f")
     result = judge_case(case, Outcome("timeout", error="`f` did not finish"), spec, ALPHA, None)
     assert result.status == "timeout" and "did not finish" in result.message
+
+
+# --- the public bundle's form of a distribution ---------------------------------------------
+
+
+def test_a_bundle_carries_distributions_in_their_own_json_form_and_reads_the_old_one():
+    from grader import bundle
+
+    encoded = bundle._encode(HE)
+    assert encoded == {
+        "__distribution__": {"kind": "normal", "shape": [280, 150], "var": 2.0 / 150, "mean": 0.0}
+    }
+    assert bundle._decode(encoded) == HE
+    old = {"__normal__": {"shape": [280, 150], "var": 2.0 / 150, "mean": 0.0}}  # schema 1
+    assert bundle._decode(old) == HE
+    assert bundle.SCHEMA in bundle.READS and 1 in bundle.READS

@@ -175,7 +175,13 @@ class Tally:
 
 
 def run(
-    assignment: Assignment, trials: int, extra_trials: int, per_plan: int, only: str = ""
+    assignment: Assignment,
+    trials: int,
+    extra_trials: int,
+    per_plan: int,
+    only: str = "",
+    part: str = "all",
+    skip: int = 0,
 ) -> list[str]:
     plans: dict[int, Plan] = {}
     lines = [
@@ -183,8 +189,14 @@ def run(
         "| judging CPU ms (grading / self-check) |",
         "|---|---|---:|---:|---:|",
     ]
-    for row in rows():
+    for number, row in enumerate(rows()):
+        if number < skip:
+            continue
         if only and only not in row.name:
+            continue
+        if part == "table" and not (row.correct or row.in_issue):
+            continue
+        if part == "extra" and (row.correct or row.in_issue):
             continue
         spec = assignment.check(row.check)
         tally = Tally()
@@ -279,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-trials", type=int, default=200, help="for rows not in issue 10")
     parser.add_argument("--per-plan", type=int, default=50, help="trials per hidden seed")
     parser.add_argument("--only", default="", help="only the rows whose name contains this")
+    parser.add_argument(
+        "--part", choices=("all", "table", "extra"), default="all", help="which rows to run"
+    )
+    parser.add_argument(
+        "--skip", type=int, default=0, help="skip the first N rows (to split a run)"
+    )
     parser.add_argument("--timing", action="store_true", help="only the judging cost")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
@@ -287,7 +305,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     lines = timing(assignment, args.repeats)
     if not args.timing:
-        lines += ["", *run(assignment, args.trials, args.extra_trials, args.per_plan, args.only)]
+        lines += [
+            "",
+            *run(
+                assignment,
+                args.trials,
+                args.extra_trials,
+                args.per_plan,
+                args.only,
+                args.part,
+                args.skip,
+            ),
+        ]
     if args.record:
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         head = [

@@ -17,15 +17,17 @@ from typing import Any
 
 from grader.assignment import Assignment, CheckSpec, Compare, Mistake, RubricError
 from grader.check.cases import Case, build_cases
-from grader.check.stats import Normal
+from grader.check.stats import Distribution, Normal, distribution_from_json
 from grader.grading import Plan
 from grader.model import Call, Rng
 from grader.run import wire
 from grader.run.boundary import Limits
 
 FORMAT = "grader-public-bundle"
-SCHEMA = 1
-NORMAL_KEY = "__normal__"
+SCHEMA = 2  # 2: distributions as {"__distribution__": {"kind": ...}}
+READS = (1, 2)  # schema 1 (Normal as "__normal__") is read as it is
+DISTRIBUTION_KEY = "__distribution__"  # {"kind": "normal", ...}: each kind's own to_json
+NORMAL_KEY = "__normal__"  # the form bundles had before the open family; still read
 
 
 def bundle_name(assignment: str) -> str:
@@ -72,10 +74,10 @@ def read_bundle(path: Path) -> Plan:
         ) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RubricError(f"{path}: not a grader public bundle")
-    if data.get("schema") != SCHEMA:
+    if data.get("schema") not in READS:
         raise RubricError(
             f"{path}: bundle schema {data.get('schema')!r} is not supported by "
-            f"this grader (it reads {SCHEMA}); update grader or the bundle"
+            f"this grader (it reads {', '.join(map(str, READS))}); update grader or the bundle"
         )
     checks = tuple(_check_from_json(c) for c in data["checks"])
     cases = tuple(_case_from_json(c) for c in data["cases"])
@@ -163,9 +165,9 @@ def _case_from_json(data: dict[str, Any]) -> Case:
 def _encode(value: Any) -> Any:
     if isinstance(value, Rng):
         return {wire.RNG_KEY: value.seed}
-    if isinstance(value, Normal):
-        return {NORMAL_KEY: {"shape": list(value.shape), "var": value.var, "mean": value.mean}}
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (Rng, Normal)) for v in value):
+    if isinstance(value, Distribution):
+        return {DISTRIBUTION_KEY: value.to_json()}
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (Rng, Distribution)) for v in value):
         return [_encode(v) for v in value]
     return wire.encode(value)
 
@@ -173,6 +175,8 @@ def _encode(value: Any) -> Any:
 def _decode(data: Any) -> Any:
     if isinstance(data, dict) and set(data) == {wire.RNG_KEY}:
         return Rng(int(data[wire.RNG_KEY]))
+    if isinstance(data, dict) and set(data) == {DISTRIBUTION_KEY}:
+        return distribution_from_json(data[DISTRIBUTION_KEY])
     if isinstance(data, dict) and set(data) == {NORMAL_KEY}:
         spec = data[NORMAL_KEY]
         return Normal(tuple(spec["shape"]), float(spec["var"]), float(spec["mean"]))

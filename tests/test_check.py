@@ -96,6 +96,32 @@ def test_allclose_hidden_summary_has_no_expected_values():
     assert "2.71828" in verdict.message and "2.71828" not in verdict.summary
 
 
+def test_a_near_miss_shows_the_tolerance_and_digits_that_differ():
+    """Issue 10: "expected 7.98689, got 7.98689" told the student nothing."""
+    expected = 7.986891234
+    verdict = compare_allclose(expected * (1 + 3e-7), expected, RTOL, ATOL)
+    assert not verdict.passed
+    found = re.search(r"expected (\S+), got (\S+) ", verdict.message)
+    assert found and found[1] != found[2].rstrip(",")
+    assert "the tolerance is |got − expected| ≤ 1e-10 + 1e-07·|expected|" in verdict.message
+    assert "float32" in verdict.message and "finite-difference" in verdict.message
+    assert "float32" in verdict.summary and "7.98" not in verdict.summary
+
+
+def test_a_plain_wrong_value_gets_no_float32_hint():
+    verdict = compare_allclose(np.array([1.0, 2.1]), np.array([1.0, 2.0]), RTOL, ATOL)
+    assert "float32" not in verdict.message and "tolerance" in verdict.message
+
+
+def test_a_matrix_near_miss_shows_differing_digits():
+    expected = np.full((2, 2), 1.23456789)
+    verdict = compare_allclose(
+        expected.astype(np.float32).astype(float) * (1 + 1e-6), expected, RTOL, ATOL
+    )
+    found = re.search(r"expected (\S+), got (\S+) ", verdict.message)
+    assert found and found[1] != found[2] and "float32" in verdict.message
+
+
 @pytest.mark.parametrize(
     "value, words",
     [(None, "return"), ("a string", "text"), ({"H": 1.0}, "dict"), ([[1.0, 2.0], [3.0]], "lists")],
@@ -128,15 +154,25 @@ WRONG_SAMPLES = {
     "std as variance": (lambda rng: rng.normal(0, 2 / N_IN, (N_OUT, N_IN)), "variance"),
     "uniform, right variance": (
         lambda rng: rng.uniform(-np.sqrt(6 / N_IN), np.sqrt(6 / N_IN), (N_OUT, N_IN)),
-        "normality",
+        "tails beyond 2σ",
     ),
     "sorted": (
         lambda rng: np.sort(rng.normal(0, np.sqrt(2 / N_IN), N_OUT * N_IN)).reshape(N_OUT, N_IN),
-        "independence along rows",
+        "independence between rows",
     ),
     "sorted within rows": (
         lambda rng: np.sort(rng.normal(0, np.sqrt(2 / N_IN), (N_OUT, N_IN)), axis=1),
-        "independence along rows",
+        "independence between columns",
+    ),
+    "second half of the rows a copy of the first": (
+        lambda rng: np.tile(rng.normal(0, np.sqrt(2 / N_IN), (N_OUT // 2, N_IN)), (2, 1)),
+        "independence between rows",
+    ),
+    "entries two apart correlated at 0.5": (
+        lambda rng: (lambda a: (a + np.roll(a, 2, axis=1)) / np.sqrt(2))(
+            rng.normal(0, np.sqrt(2 / N_IN), (N_OUT, N_IN))
+        ),
+        "independence along rows, lag 2",
     ),
     "constant zeros": (lambda rng: np.zeros((N_OUT, N_IN)), "variance"),
 }
@@ -158,12 +194,42 @@ def test_normal_rejects_repeated_rows():
     sample = np.tile(np.random.default_rng(3).normal(0, np.sqrt(2 / N_IN), N_IN), (N_OUT, 1))
     result = stats.test_normal_sample(sample, HE, ALPHA)
     assert not result.passed
-    assert result.p_values["independence along columns"] < 1e-100
+    assert result.p_values["independence along columns, lag 1"] < 1e-100
+    assert result.p_values["independence between rows"] < 1e-100
 
 
 def test_normal_names_independence_for_repeated_rows():
     sample = np.tile(np.random.default_rng(0).normal(0, np.sqrt(2 / N_IN), N_IN), (N_OUT, 1))
-    assert stats.test_normal_sample(sample, HE, ALPHA).failed == "independence along columns"
+    assert stats.test_normal_sample(sample, HE, ALPHA).failed == "independence between rows"
+    verdict = compare_normal(sample, HE, ALPHA)
+    assert "rows 1 and 2 are correlated (r = 1): one is a copy of the other" in verdict.message
+
+
+def test_a_matrix_that_ignores_its_generator_fails_between_calls():
+    """Four calls returning the same matrix: each alone is a perfect N(0, 2/n) sample."""
+    one = he_sample(5)
+    verdict = compare_normal(np.stack([one] * 4), HE.stacked(4), ALPHA)
+    assert not verdict.passed
+    assert "the independence between calls test rejects" in verdict.message
+    assert "the same matrix every time" in verdict.message and "`rng`" in verdict.message
+    assert compare_normal(np.stack([he_sample(s) for s in range(4)]), HE.stacked(4), ALPHA).passed
+
+
+def test_the_variance_test_speaks_of_the_ratio_and_the_tails_test_of_counts():
+    verdict = compare_normal(he_sample(2, np.sqrt(3.0 / N_IN)), HE, ALPHA)
+    assert "the variance test rejects" in verdict.message
+    assert re.search(r"the variance is 1\.[45]\d*× the expected one", verdict.message)
+    heavy = np.random.default_rng(2).standard_t(3, (N_OUT, N_IN)) * np.sqrt(2 / N_IN / 3)
+    verdict = compare_normal(heavy, HE, ALPHA)
+    assert "the tails are heavier than a normal's" in verdict.message, verdict.message
+
+
+def test_a_distribution_round_trips_through_its_json_form():
+    assert stats.distribution_from_json(HE.to_json()) == HE
+    assert HE.to_json()["kind"] == "normal"
+    with pytest.raises(ValueError, match="unknown distribution kind 'cauchy'"):
+        stats.distribution_from_json({"kind": "cauchy"})
+    assert isinstance(HE, stats.Distribution)
 
 
 def test_normal_wrong_shape_mentions_transposition():
@@ -210,9 +276,30 @@ def test_judge_check_gives_proportional_credit_when_one_case_fails(hessian_check
     outcomes[3] = wrong(cases[3])
     result = judge_check(spec, cases, outcomes, RunLog())
     assert result.status == "failed"
-    assert result.score == pytest.approx(spec.points * 4 / 5)
+    assert [c.visibility for c in cases] == ["public"] * 2 + ["hidden"] * 3
+    assert result.score == pytest.approx(round(spec.points * 2 / 3, 2))  # from hidden cases
     assert "4 of 5 cases passed" in result.feedback
+    assert "the points come from the hidden cases (2 of 3 passed)" in result.feedback
     assert [r.status for r in result.cases] == ["passed"] * 3 + ["failed", "passed"]
+
+
+def test_answers_right_only_on_the_public_inputs_earn_nothing(hessian_check):
+    """A lookup table of the public cases' expected outputs: every public case passes, every
+    hidden one fails, and the check scores 0 (issue 10, item 7)."""
+    spec, cases = hessian_check
+    outcomes = [right(c) if c.visibility == "public" else wrong(c) for c in cases]
+    result = judge_check(spec, cases, outcomes, RunLog())
+    assert result.status == "failed" and result.score == 0
+    assert "the public ones are there for your feedback" in result.feedback
+
+
+def test_a_self_check_without_hidden_cases_says_where_the_points_come_from(hessian_check):
+    spec, cases = hessian_check
+    public = [c for c in cases if c.visibility == "public"]
+    outcomes = [right(public[0]), wrong(public[1])]
+    result = judge_check(spec, public, outcomes, RunLog())
+    assert result.score == pytest.approx(spec.points / 2)
+    assert "your points come from the hidden cases, graded after you submit" in result.feedback
 
 
 def test_judge_check_all_or_nothing_scoring(hessian_check):
@@ -221,6 +308,7 @@ def test_judge_check_all_or_nothing_scoring(hessian_check):
     outcomes[0] = wrong(cases[0])
     result = judge_check(replace(spec, scoring="all"), cases, outcomes, RunLog())
     assert result.status == "failed" and result.score == 0
+    assert "Every case must pass for these points (all or nothing); 4 of 5 did." in result.feedback
 
 
 def test_judge_check_names_a_known_mistake(hessian_check):
@@ -268,8 +356,8 @@ def test_status_precedence_missing_error_timeout_failed(hessian_check, statuses,
             outcomes.append(Outcome(status, error=f"it {status}"))
     result = judge_check(spec, cases, outcomes, RunLog())
     assert result.status == expected
-    passed = statuses.count("ok")
-    assert result.score == pytest.approx(spec.points * passed / 5)
+    passed = statuses[2:].count("ok")  # the three hidden cases carry the points
+    assert result.score == pytest.approx(round(spec.points * passed / 3, 2))
 
 
 def test_error_and_timeout_feedback_passes_on_what_happened(hessian_check):
@@ -351,3 +439,19 @@ def test_a_timeout_case_keeps_its_message():
     spec = CheckSpec(id="x", points=1, function="f")
     result = judge_case(case, Outcome("timeout", error="`f` did not finish"), spec, ALPHA, None)
     assert result.status == "timeout" and "did not finish" in result.message
+
+
+# --- the public bundle's form of a distribution ---------------------------------------------
+
+
+def test_a_bundle_carries_distributions_in_their_own_json_form_and_reads_the_old_one():
+    from grader import bundle
+
+    encoded = bundle._encode(HE)
+    assert encoded == {
+        "__distribution__": {"kind": "normal", "shape": [280, 150], "var": 2.0 / 150, "mean": 0.0}
+    }
+    assert bundle._decode(encoded) == HE
+    old = {"__normal__": {"shape": [280, 150], "var": 2.0 / 150, "mean": 0.0}}  # schema 1
+    assert bundle._decode(old) == HE
+    assert bundle.SCHEMA in bundle.READS and 1 in bundle.READS

@@ -37,6 +37,20 @@ MISTAKES: dict[tuple[str, str], str] = {
         def hessian(X):
             return np.cov(X.T)
         """,
+    ("1a.hessian", "XᵀX / (N − 1)"): """
+        import numpy as np
+
+        def hessian(X):
+            N = X.shape[0]
+            return X.T @ X / (N - 1)  # unbiased, as for a covariance
+        """,
+    ("1a.hessian", "np.cov with its default ddof=1, plus μμᵀ"): """
+        import numpy as np
+
+        def hessian(X):
+            mu = X.mean(axis=0)
+            return np.cov(X, rowvar=False) + np.outer(mu, mu)  # E[xxᵀ] = Cov + μμᵀ
+        """,
     # --- 1a.hessian_gaussian ------------------------------------------------------------------
     ("1a.hessian_gaussian", "the mean term left out"): """
         import numpy as np
@@ -78,6 +92,18 @@ MISTAKES: dict[tuple[str, str], str] = {
 
         def center(X):
             return X - np.mean(X)
+        """,
+    ("1c.center", "centering by the median"): """
+        import numpy as np
+
+        def center(X):
+            return X - np.median(X, axis=0)
+        """,
+    ("1c.center", "centering by row means"): """
+        import numpy as np
+
+        def center(X):
+            return X - X.mean(axis=1, keepdims=True)
         """,
     ("1c.center", "centering in place"): """
         def center(X):
@@ -197,6 +223,14 @@ MISTAKES: dict[tuple[str, str], str] = {
             rng = np.random.default_rng() if rng is None else rng
             return rng.normal(0, np.sqrt(2 / n_in), size=(n_out, n_in))
         """,
+    ("2b.tanh_init", "Glorot's 2/(n_in + n_out) for tanh"): """
+        import numpy as np
+
+        def tanh_init(n_in, n_out, rng=None):
+            rng = np.random.default_rng() if rng is None else rng
+            limit = np.sqrt(2.0 / (n_in + n_out))  # Xavier
+            return rng.normal(0.0, limit, size=(n_out, n_in))
+        """,
     ("2b.tanh_init", "fan-out instead of fan-in"): """
         import numpy as np
 
@@ -221,6 +255,63 @@ def test_a_known_mistake_is_failed_scored_zero_and_named(tmp_path, plan, check_i
     assert check.score == 0
     assert name in check.feedback
     assert all(case.mistake == name for case in check.cases if case.mistake)
+
+
+# --- wrong in a way no distribution mistake explains: explained in plain words, not named ---
+
+UNNAMED: dict[str, tuple[str, str]] = {
+    "identical rows": (
+        """
+        import numpy as np
+
+        def he_init(n_in, n_out, rng=None):
+            rng = np.random.default_rng() if rng is None else rng
+            row = rng.normal(0, np.sqrt(2 / n_in), n_in)
+            return np.tile(row, (n_out, 1))
+        """,
+        "one is a copy of the other",
+    ),
+    "a fixed seed inside": (
+        """
+        import numpy as np
+
+        def he_init(n_in, n_out, rng=None):
+            rng = np.random.default_rng(42)  # reproducible!
+            return rng.normal(0, np.sqrt(2 / n_in), (n_out, n_in))
+        """,
+        "the same matrix every time",
+    ),
+    "variance 5% too large": (
+        """
+        import numpy as np
+
+        def he_init(n_in, n_out, rng=None):
+            return rng.normal(0, np.sqrt(2.1 / n_in), (n_out, n_in))
+        """,
+        "the variance is 1.0",
+    ),
+    "Student-t tails": (
+        """
+        import numpy as np
+
+        def he_init(n_in, n_out, rng=None):
+            return rng.standard_t(10, (n_out, n_in)) * np.sqrt(2 / n_in * 8 / 10)
+        """,
+        "the tails are heavier than a normal's",
+    ),
+}
+
+
+@pytest.mark.parametrize("style", list(UNNAMED))
+def test_a_wrong_initializer_no_mistake_explains_is_described_not_named(tmp_path, plan, style):
+    """Issue 10, item 4: identical rows were once told "Glorot's 2/(n_in + n_out)"."""
+    source, words = UNNAMED[style]
+    check = by_id(grade_code(tmp_path, source, plan, "2a.he_init"))["2a.he_init"]
+    assert check.status == "failed" and check.score == 0
+    assert not any(case.mistake for case in check.cases), check.feedback
+    assert "known mistake" not in check.feedback
+    assert words in check.feedback, check.feedback
+    assert "Every case must pass for these points (all or nothing)" in check.feedback
 
 
 def test_every_mistake_of_the_rubric_has_a_test(sheet3):

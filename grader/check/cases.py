@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, CheckSpec, Compare
-from grader.check.stats import Normal
+from grader.check.stats import DISTRIBUTIONS, Distribution
 from grader.model import Call, Rng
 
 
@@ -28,12 +28,12 @@ class Case:
     visibility: str
     call: Call
     compare: Compare
-    expected: Any = None  # a value, a Normal, or None for a reference comparator
+    expected: Any = None  # a value, a Distribution, or None for a reference comparator
     variants: tuple[tuple[str, Any], ...] = ()  # (mistake name, the wrong answer it gives)
 
     @property
     def statistical(self) -> bool:
-        return self.compare.kind == "normal"
+        return self.compare.kind in DISTRIBUTIONS
 
 
 def build_cases(
@@ -82,7 +82,18 @@ def _case(
         for mistake in spec.mistakes
         if mistake.variant
     )
-    return Case(spec.id, index, visibility, call, compare, expected, variants)
+    return Case(spec.id, index, visibility, call, compare, expected, _distinct(variants, expected))
+
+
+def _distinct(variants: tuple[tuple[str, Any], ...], expected: Any) -> tuple[tuple[str, Any], ...]:
+    """The wrong distributions this case can tell apart: on a square matrix fan-out is fan-in
+    (the right answer) and Glorot is LeCun, so none of those is named from this case."""
+    others = [expected, *(wrong for _, wrong in variants)]
+    return tuple(
+        (name, wrong)
+        for name, wrong in variants
+        if not isinstance(wrong, Distribution) or sum(wrong == other for other in others) == 1
+    )
 
 
 def _stacked(function: Any, args: tuple[Any, ...], repeat: int) -> Any:
@@ -90,8 +101,8 @@ def _stacked(function: Any, args: tuple[Any, ...], repeat: int) -> Any:
     value = function(*copy.deepcopy(args))
     if repeat == 1:
         return value
-    if isinstance(value, Normal):
-        return Normal((repeat, *value.shape), value.var, value.mean)
+    if isinstance(value, Distribution):
+        return value.stacked(repeat)
     return np.stack([np.asarray(value)] * repeat)
 
 

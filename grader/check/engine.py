@@ -13,8 +13,8 @@ import numpy as np
 
 from grader.assignment import CheckSpec, Mistake
 from grader.check.cases import Case, describe_call
-from grader.check.compare import as_numbers, compare_allclose, compare_normal
-from grader.check.stats import variance_consistent
+from grader.check.compare import as_numbers, compare_allclose, compare_distribution
+from grader.check.stats import DISTRIBUTIONS
 from grader.model import (
     CaseResult,
     CheckResult,
@@ -63,21 +63,47 @@ def _compare(case: Case, value: Any, alpha: float, lookup: ReferenceLookup | Non
     compare = case.compare
     if compare.kind == "allclose":
         return compare_allclose(value, case.expected, compare.rtol, compare.atol)
-    if compare.kind == "normal":
-        return compare_normal(value, case.expected, alpha)
+    if compare.kind in DISTRIBUTIONS:
+        verdict = compare_distribution(value, case.expected, alpha)
+        if compare.function and lookup is not None and not verdict.passed:
+            # a picture, and words, of what the wrong values do: never a rejection by itself
+            verdict = _illustrated(verdict, lookup(compare.function)(value, *case.call.args))
+        return verdict
     if lookup is None:
         raise ValueError(f"case {case.check_id}#{case.index} needs the reference module")
     return lookup(compare.function)(value, *case.call.args)
 
 
+def _illustrated(verdict: Verdict, picture: Verdict) -> Verdict:
+    """A failed statistical verdict with the plot of an illustration (the depth curve), and its
+    words where it went wrong too. The illustration is drawn only for values the tests already
+    rejected, so it can never fail correct work."""
+    if picture.passed:
+        return Verdict(
+            verdict.passed, verdict.message, verdict.mistake, picture.plot, verdict.summary
+        )
+    return Verdict(
+        False,
+        f"{verdict.message}; and {picture.message}",
+        verdict.mistake,
+        picture.plot,
+        f"{verdict.summary}; and {picture.summary}",
+    )
+
+
 def _match_mistake(case: Case, value: Any, alpha: float) -> str | None:
-    """The first known wrong answer that this value matches, by the check's own comparison."""
+    """The known wrong answer that this value matches, by the check's own comparison. A wrong
+    distribution is named only when it explains the whole evidence (the value passes every test
+    against it) and no other known mistake does too (on a square matrix fan-in and fan-out
+    coincide, so such a case names nothing rather than a guess)."""
+    if case.compare.kind in DISTRIBUTIONS:
+        array, _ = as_numbers(value)
+        if array is None:
+            return None
+        names = {name for name, wrong in case.variants if wrong.explains(array, alpha)}
+        return names.pop() if len(names) == 1 else None
     for name, wrong in case.variants:
-        if case.compare.kind == "normal":
-            array, _ = as_numbers(value)
-            if array is not None and variance_consistent(array, wrong, alpha):
-                return name
-        elif compare_allclose(value, wrong, case.compare.rtol, case.compare.atol).passed:
+        if compare_allclose(value, wrong, case.compare.rtol, case.compare.atol).passed:
             return name
     return None
 
@@ -119,13 +145,22 @@ def judge_check(
     alpha = spec.compare.false_failure_rate / max(statistical, 1)
     results = [judge_case(c, o, spec, alpha, lookup) for c, o in zip(cases, outcomes, strict=True)]
     status = _status(results)
-    passed = sum(r.status == "passed" for r in results)
-    if spec.scoring == "all":
-        score = spec.points if passed == len(results) else 0.0
-    else:
-        score = round(spec.points * passed / len(results), 2) if results else 0.0
+    score = check_score(spec, results)
     feedback = _feedback(spec, cases, results, status, log)
     return CheckResult(spec.id, status, score, spec.points, feedback, spec.title, tuple(results))
+
+
+def check_score(spec: CheckSpec, results: list[CaseResult]) -> float:
+    """A check's points. "all": every case, public and hidden, must pass. "proportional": the
+    share of *hidden* cases passed, so answers right only on the public inputs (a table of
+    the public answers) earn nothing; public cases are there for feedback. A plan with no hidden
+    case (the student's self-check) previews the points from its public cases."""
+    if not results:
+        return 0.0
+    if spec.scoring == "all":
+        return spec.points if all(r.status == "passed" for r in results) else 0.0
+    scored = [r for r in results if r.visibility == "hidden"] or results
+    return round(spec.points * sum(r.status == "passed" for r in scored) / len(scored), 2)
 
 
 def manual_check(spec: CheckSpec, submission: Submission) -> CheckResult:
@@ -204,9 +239,27 @@ def _feedback(
             f"{len(hidden)} of {count} hidden cases did not pass; the first: "
             f"{_what_happened(hidden[0])}."
         )
-    passed = sum(r.status == "passed" for r in results)
-    lines.append(f"{passed} of {total} cases passed.")
+    lines.append(_how_scored(spec, results))
     return " ".join(lines)
+
+
+def _how_scored(spec: CheckSpec, results: list[CaseResult]) -> str:
+    """How this check's points came about, in one sentence."""
+    passed = sum(r.status == "passed" for r in results)
+    total = len(results)
+    if spec.scoring == "all":
+        return f"Every case must pass for these points (all or nothing); {passed} of {total} did."
+    hidden = [r for r in results if r.visibility == "hidden"]
+    if not hidden:
+        return (
+            f"{passed} of {total} public cases passed; your points come from the hidden cases, "
+            "graded after you submit."
+        )
+    right = sum(r.status == "passed" for r in hidden)
+    return (
+        f"{passed} of {total} cases passed; the points come from the hidden cases ({right} of "
+        f"{len(hidden)} passed), the public ones are there for your feedback."
+    )
 
 
 def _what_happened(result: CaseResult) -> str:

@@ -591,7 +591,7 @@ def peers_table(g: Measurement, peers: list[Measurement], floor: Measurement | N
     for m in [g, *([floor] if floor else []), *peers]:
         rows.append(
             f"| `{m.label}` | {m.n:,} | {m.wall:,.1f} | {m.per_notebook:.3f} | {_cpu(m)} "
-            f"| {m.wall / g.wall:.2f} | {m.wall / floor.wall if floor else float('nan'):.2f} "
+            f"| {m.wall / g.wall:.2f} | {f'{m.wall / floor.wall:.2f}' if floor else '–'} "
             f"| {_mb(m.maxrss_kb)} | {_mb(m.tree_rss_kb)} | {_mb(m.tree_pss_kb)} "
             f"| {m.returncode} | {_other(m)} |"
         )

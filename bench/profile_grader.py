@@ -38,6 +38,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from run_bench import CpuGroup  # noqa: E402
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -77,15 +80,18 @@ def _tree_ticks(root: int) -> int:
 
 
 class Sampler(threading.Thread):
-    """Every 50 ms: (time, machine busy ticks, tree ticks incl. reaped children)."""
+    """Every 50 ms: (time, machine busy ticks, the tree's CPU ticks): exact from the run's
+    cpuacct cgroup where there is one, else the live processes' own and reaped children's."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, group: CpuGroup) -> None:
         super().__init__(daemon=True)
-        self.root, self.samples, self.done = root, [], threading.Event()
+        self.root, self.group, self.samples, self.done = root, group, [], threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.samples.append((time.time(), _busy_ticks()[0], _tree_ticks(self.root)))
+            exact = self.group.seconds()
+            tree = exact * TICK if exact is not None else _tree_ticks(self.root)
+            self.samples.append((time.time(), _busy_ticks()[0], tree))
             self.done.wait(0.05)
 
 
@@ -101,14 +107,25 @@ def run_traced(subs: Path, out: Path, trace: Path) -> tuple[float, list[tuple], 
     cmd = [sys.executable, "-m", "grader", "grade", str(subs), "--out", str(out)]
     cmd += ["--assignment", "sheet3", "--course", str(REPO)]
     busy0 = _busy_ticks()[0]
+    group = CpuGroup("profile")
     started = time.time()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sampler = Sampler(proc.pid)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=group.enter if group.path else None,
+    )
+    sampler = Sampler(proc.pid, group)
     sampler.start()
     proc.wait()
     ended = time.time()
     sampler.done.set()
     sampler.join()
+    exact = group.seconds()
+    if exact is not None:
+        sampler.samples.append((time.time(), _busy_ticks()[0], exact * TICK))
+    group.close()
     busy = (_busy_ticks()[0] - busy0) / TICK
     if proc.returncode:
         sys.exit(f"grader grade exited {proc.returncode}")
@@ -331,11 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r for r in records if r[0] in ("instrument-failed", "install-failed")]
     if failed:
         sys.exit(f"the tracer could not instrument the grader: {failed[0]}")
-    tree_cpu = (samples[-1][2] - samples[0][2]) / TICK if samples else 0
+    tree_cpu = (max(s[2] for s in samples) - samples[0][2]) / TICK if samples else 0
     text = summarise(records, started, ended, samples, n)
     text += (
-        f"\n\nmachine busy during the run: {busy:.1f} CPU s; the tree's live processes "
-        f"(sampled): {tree_cpu:.1f} CPU s; load average after: "
+        f"\n\nmachine busy during the run: {busy:.1f} CPU s; the grader's tree: "
+        f"{tree_cpu:.1f} CPU s (cpuacct cgroup, or sampled); load average after: "
         f"{Path('/proc/loadavg').read_text().split()[:3]}"
     )
     print(text)

@@ -858,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = dt.datetime.now(dt.timezone.utc)
     info = machine_info()  # at the start: the grader measured is the tree as it is now
+    load_at_start = _load()
     sections: list[str] = []
     measured: list[Measurement] = []
     suffix = "-light" if args.light else ""
@@ -975,7 +976,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"- machine: {info['nproc']} CPUs (nproc), {info['cpu']}, {info['ram']} RAM, "
         f"Linux {info['kernel']}, Python {info['python']}\n"
         + f"- command: `{command}`\n"
-        + f"- load average at the start: {_load()}\n"
+        + f"- load average at the start: {load_at_start}, at the end: {_load()}\n"
         + '- memory: "largest process" is `/usr/bin/time -v` Maximum resident set size; '
         '"tree" figures are the peak of the summed Rss / Pss over the command\'s process '
         "tree, sampled every 0.2 s from /proc. CPU s: user + system of the tree, exact from "

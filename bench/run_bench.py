@@ -902,7 +902,7 @@ def main(argv: list[str] | None = None) -> int:
         if floor_runs:
             f = min(floor_runs, key=lambda m: m.wall)
             lines += [floor_table(grader_runs, floor_runs), ""]
-        lines += [peers_table(g, peers, floor_runs and f), ""]
+        lines += [peers_table(g, peers, f if floor_runs else None), ""]
         lines.append(f"- grader sandbox: {g.extra.get('sandbox', '?')}; {grader_versions()}")
         if not args.no_nbgrader:
             lines.append(f"- nbgrader venv: {nbgrader_versions()}")

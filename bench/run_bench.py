@@ -63,6 +63,9 @@ RESULTS_MD = BENCH / "RESULTS.md"
 sys.path.insert(0, str(BENCH))
 import make_submissions  # noqa: E402
 import nbgrader_course  # noqa: E402
+import otter_course  # noqa: E402
+
+OTTER_VENV = WORK / "otter-venv"
 
 AUTO_CHECKS = list(make_submissions.POINTS)
 
@@ -245,6 +248,45 @@ def wait_for_idle(threshold: float = 0.15, quiet: int = 5) -> str:
     return f"NOT quiet after {WAIT_IDLE['max']:.0f} s, ran anyway"
 
 
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+
+
+class CpuGroup:
+    """A cgroup-v1 cpuacct group for one command, where this machine lets us make one (root):
+    the exact CPU time of the command's whole tree, the sandboxed and killed children
+    included, which neither ``time -v`` nor /proc samples can see."""
+
+    def __init__(self, name: str) -> None:
+        self.path: Path | None = CPUACCT / f"bench-{os.getpid()}-{name}"
+        try:
+            self.path.mkdir()
+        except OSError:
+            self.path = None
+
+    def enter(self) -> None:
+        """In the child, before exec: join the group (its children inherit it)."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        try:
+            return int((self.path / "cpuacct.usage").read_text()) / 1e9
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        for _ in range(50):  # the last processes of the tree may take a moment to go
+            if self.path is None:
+                return
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
 def measure(
     label: str, n: int, cmd: list[str], *, cwd: Path, log: Path, env: dict | None = None
 ) -> Measurement:
@@ -259,12 +301,22 @@ def measure(
         baseline = _snapshot()
         self_before = _self_cpu()
         busy_before = _cpu_busy()
+        group = CpuGroup(re.sub(r"\W+", "-", label))
         started = time.perf_counter()
-        proc = subprocess.Popen(full, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            full,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=group.enter if group.path else None,
+        )
         poller = TreePoller(proc.pid, baseline)
         poller.start()
         returncode = proc.wait()
         wall = time.perf_counter() - started
+        group_cpu = group.seconds()
+        group.close()
         busy = _cpu_busy() - busy_before
         poller.stop()
         own = _self_cpu() - self_before
@@ -296,6 +348,10 @@ def measure(
     # The tree's CPU: what the machine was busy with, minus the other processes and this
     # script (its /proc poller); never less than what time -v or the samples counted.
     m.cpu = max(m.cpu or 0.0, poller.tree_cpu, busy - m.other_cpu - own)
+    m.extra["cpu_estimate"] = m.cpu
+    m.extra["cpu_cgroup"] = group_cpu
+    if group_cpu is not None:  # exact: the cgroup counted every process of the tree
+        m.cpu = group_cpu
     print(
         f"  {label}: {wall:.1f} s wall, exit {returncode} ({idle or 'no wait'}; other CPU "
         f"{m.other_cpu if m.other_cpu is not None else float('nan'):.1f} s)",
@@ -386,6 +442,62 @@ def run_nbgrader(n: int, course: Path, assignment: str) -> Measurement:
         log=course.parent / "nbgrader-autograde.log",
         env=nbgrader_env(),
     )
+
+
+def run_floor(n: int, subs: Path, folder: Path, label: str = "floor") -> Measurement:
+    """The floor (bench/floor.py): the cells alone in warm forks, one per core."""
+    cmd = [sys.executable, str(BENCH / "floor.py"), str(subs)]
+    return measure(label, n, cmd, cwd=REPO, log=folder / "floor.log")
+
+
+def ensure_otter_venv() -> None:
+    if (OTTER_VENV / "bin" / "otter").exists():
+        return
+    print("creating the otter venv (bench/otter_env.sh) ...", file=sys.stderr)
+    subprocess.run(["bash", str(BENCH / "otter_env.sh"), sys.executable], check=True)
+
+
+def otter_env() -> dict:
+    env = dict(os.environ)
+    env["PATH"] = f"{OTTER_VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(OTTER_VENV)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_otter(n: int, subs: Path, folder: Path) -> Measurement:
+    """``otter run`` (no Docker; one submission per command, as otter has it) on every
+    notebook, one after another, in one timed shell loop; results under otter-out/<student>/."""
+    course = folder / "otter"
+    shutil.rmtree(course, ignore_errors=True)
+    course.mkdir(parents=True)
+    zip_path = otter_course.build_autograder(course, OTTER_VENV / "bin" / "otter")
+    out = course / "out"
+    for path in sorted(subs.glob("*.ipynb")):
+        (out / path.stem).mkdir(parents=True)
+    loop = (
+        'for nb in "$1"/*.ipynb; do s=$(basename "$nb" .ipynb); '
+        'otter run --no-logo -a "$2" -o "$3/$s" "$nb" > "$3/$s/run.log" 2>&1; done'
+    )
+    cmd = ["bash", "-c", loop, "otter-loop", str(subs), str(zip_path), str(out)]
+    return measure(
+        "otter run (each)", n, cmd, cwd=course, log=folder / "otter-run.log", env=otter_env()
+    )
+
+
+def otter_verdicts(out: Path) -> dict[str, dict[str, bool]]:
+    found = {}
+    for results in sorted(out.glob("*/results.json")):
+        found[results.parent.name] = otter_course.verdicts(results)
+    return found
+
+
+def otter_versions() -> str:
+    code = (
+        "import importlib.metadata as md; print(', '.join(f'{p} {md.version(p)}' for p in "
+        "('otter-grader', 'nbconvert', 'ipykernel', 'jupyter_client', 'numpy', 'scipy')))"
+    )
+    return _run_text([str(OTTER_VENV / "bin" / "python"), "-c", code])
 
 
 # ---------------------------------------------------------------------------- agreement
@@ -486,6 +598,56 @@ def comparison_table(g: Measurement, b: Measurement) -> str:
         f"({'grader faster' if ratio > 1 else 'nbgrader faster'}); "
         f"per notebook {g.per_notebook:.3f} s vs {b.per_notebook:.3f} s."
     )
+    return "\n".join(rows)
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def floor_table(grader_runs: list[Measurement], floor_runs: list[Measurement]) -> str:
+    """Every run of the grader and of the floor (alternated), the best of each, the ratio."""
+    rows = [
+        "| run | grader wall s | grader CPU s | floor wall s | floor CPU s "
+        "| other processes' CPU s (grader / floor) |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for i, (g, f) in enumerate(zip(grader_runs, floor_runs), start=1):
+        rows.append(
+            f"| {i} | {g.wall:,.2f} | {_cpu(g)} | {f.wall:,.2f} | {_cpu(f)} "
+            f"| {_other(g)} / {_other(f)} |"
+        )
+    g = min(grader_runs, key=lambda m: m.wall)
+    f = min(floor_runs, key=lambda m: m.wall)
+    g_cpu = min(m.cpu or 0.0 for m in grader_runs)
+    f_cpu = min(m.cpu or 0.0 for m in floor_runs)
+    rows.append("")
+    rows.append(
+        f"**Floor ratio** (best grader wall / best floor wall, N = {g.n:,}): "
+        f"**{g.wall / f.wall:.2f}×** ({g.wall:,.2f} s vs {f.wall:,.2f} s; "
+        f"{g.wall / g.n * 1000:.0f} vs {f.wall / f.n * 1000:.0f} ms per notebook). "
+        f"CPU: least grader {g_cpu:,.1f} s vs least floor {f_cpu:,.1f} s "
+        f"(**{g_cpu / f_cpu if f_cpu else float('nan'):.2f}×**); cores kept busy by the best "
+        f"runs: grader {(g.cpu or 0) / g.wall:.2f}, floor {(f.cpu or 0) / f.wall:.2f}. "
+        f"Load average at the end: {_load()}."
+    )
+    return "\n".join(rows)
+
+
+def peers_table(g: Measurement, peers: list[Measurement], floor: Measurement | None) -> str:
+    rows = [
+        "| command | N | wall s | s / notebook | CPU s (user+sys) | × grader wall "
+        "| × floor wall | peak RSS, largest process (MB) | peak tree RSS (MB) "
+        "| peak tree PSS (MB) | exit | other processes' CPU s meanwhile |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for m in [g, *([floor] if floor else []), *peers]:
+        rows.append(
+            f"| `{m.label}` | {m.n:,} | {m.wall:,.1f} | {m.per_notebook:.3f} | {_cpu(m)} "
+            f"| {m.wall / g.wall:.2f} | {f'{m.wall / floor.wall:.2f}' if floor else '–'} "
+            f"| {_mb(m.maxrss_kb)} | {_mb(m.tree_rss_kb)} | {_mb(m.tree_pss_kb)} "
+            f"| {m.returncode} | {_other(m)} |"
+        )
     return "\n".join(rows)
 
 
@@ -672,6 +834,18 @@ def main(argv: list[str] | None = None) -> int:
         help="light notebooks: the same students without their exploration cells "
         "(make_submissions.py --light)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the floor (bench/floor.py: the cells alone in warm forks, one per core)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of grader (and floor) each; best is reported"
+    )
+    parser.add_argument("--no-nbgrader", action="store_true", help="skip nbgrader autograde")
+    parser.add_argument(
+        "--otter", action="store_true", help="also time `otter run` (no Docker) on every notebook"
+    )
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     WAIT_IDLE["max"] = args.wait_idle
@@ -684,43 +858,74 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = dt.datetime.now(dt.timezone.utc)
     info = machine_info()  # at the start: the grader measured is the tree as it is now
+    load_at_start = _load()
     sections: list[str] = []
     measured: list[Measurement] = []
     suffix = "-light" if args.light else ""
     variant = VARIANTS[args.light]
 
     if not args.no_compare:
-        ensure_nbgrader_venv()
+        if not args.no_nbgrader:
+            ensure_nbgrader_venv()
+        if args.otter:
+            ensure_otter_venv()
         warm_up()
         folder = WORK / f"compare-n{args.n}{suffix}"
         manifest = generate(args.n, args.seed, folder, args.light)
         subs = folder / "submissions"
-        g = run_grader(args.n, subs, folder / "grader-out", args.assignment, "grader grade")
-        course = folder / "nbgrader-course"
-        students = prepare_nbgrader(course, subs, args.assignment)
-        assert len(students) == args.n
-        b = run_nbgrader(args.n, course, args.assignment)
-        measured += [g, b]
-        agree = agreement(
-            manifest,
-            grader_verdicts(folder / "grader-out" / "results.json"),
-            nbgrader_verdicts(course / "gradebook.db"),
-        )
-        (folder / "agreement.json").write_text(json.dumps(agree, indent=1), encoding="utf-8")
-        lines = [
-            f"### grader vs nbgrader, N = {args.n} (seed {args.seed}), {variant}",
-            "",
-            comparison_table(g, b),
-            "",
-            f"- grader sandbox: {g.extra.get('sandbox', '?')}; {grader_versions()}",
-            f"- nbgrader venv: {nbgrader_versions()}",
-            f"- verdicts per check (8 automatic checks × {agree['students']} students): grader "
-            f"matches the generator's expectation for {agree['grader_vs_expected']} students, "
-            f"nbgrader for {agree['nbgrader_vs_expected']}, grader and nbgrader agree on "
-            f"{agree['grader_vs_nbgrader']}.",
-        ]
-        if agree["disagreements"]:
-            lines.append("- disagreements: " + "; ".join(agree["disagreements"][:10]))
+        grader_runs: list[Measurement] = []
+        floor_runs: list[Measurement] = []
+        for _ in range(max(args.repeat, 1)):  # alternated, so both see the same load
+            grader_runs.append(
+                run_grader(args.n, subs, folder / "grader-out", args.assignment, "grader grade")
+            )
+            if args.floor:
+                floor_runs.append(run_floor(args.n, subs, folder))
+        g = min(grader_runs, key=lambda m: m.wall)
+        measured += grader_runs + floor_runs
+        peers: list[Measurement] = []
+        lines = [f"### grader vs its peers, N = {args.n} (seed {args.seed}), {variant}", ""]
+        verdicts_of: dict[str, dict] = {}
+        if not args.no_nbgrader:
+            course = folder / "nbgrader-course"
+            students = prepare_nbgrader(course, subs, args.assignment)
+            assert len(students) == args.n
+            b = run_nbgrader(args.n, course, args.assignment)
+            peers.append(b)
+            measured.append(b)
+            verdicts_of["nbgrader"] = nbgrader_verdicts(course / "gradebook.db")
+        if args.otter:
+            o = run_otter(args.n, subs, folder)
+            peers.append(o)
+            measured.append(o)
+            verdicts_of["otter"] = otter_verdicts(folder / "otter" / "out")
+        if floor_runs:
+            f = min(floor_runs, key=lambda m: m.wall)
+            lines += [floor_table(grader_runs, floor_runs), ""]
+        lines += [peers_table(g, peers, f if floor_runs else None), ""]
+        lines.append(f"- grader sandbox: {g.extra.get('sandbox', '?')}; {grader_versions()}")
+        if not args.no_nbgrader:
+            lines.append(f"- nbgrader venv: {nbgrader_versions()}")
+        if args.otter:
+            lines.append(f"- otter venv: {otter_versions()}")
+        grader_v = grader_verdicts(folder / "grader-out" / "results.json")
+        for name, theirs in verdicts_of.items():
+            agree = agreement(manifest, grader_v, theirs)
+            (folder / f"agreement-{name}.json").write_text(
+                json.dumps(agree, indent=1), encoding="utf-8"
+            )
+            lines.append(
+                f"- verdicts per check vs {name} (8 automatic checks × {agree['students']} "
+                f"students): grader matches the generator's expectation for "
+                f"{agree['grader_vs_expected']} students, {name} for "
+                f"{agree['nbgrader_vs_expected']}, grader and {name} agree on "
+                f"{agree['grader_vs_nbgrader']}."
+            )
+            if agree["disagreements"]:
+                lines.append(
+                    f"- disagreements ({name} in the 'nbgrader' slot): "
+                    + "; ".join(agree["disagreements"][:10])
+                )
         sections.append("\n".join(lines))
 
     if args.scaling:
@@ -771,9 +976,12 @@ def main(argv: list[str] | None = None) -> int:
         + f"- machine: {info['nproc']} CPUs (nproc), {info['cpu']}, {info['ram']} RAM, "
         f"Linux {info['kernel']}, Python {info['python']}\n"
         + f"- command: `{command}`\n"
+        + f"- load average at the start: {load_at_start}, at the end: {_load()}\n"
         + '- memory: "largest process" is `/usr/bin/time -v` Maximum resident set size; '
         '"tree" figures are the peak of the summed Rss / Pss over the command\'s process '
-        "tree, sampled every 0.2 s from /proc. CPU s: user + system of the tree: the "
+        "tree, sampled every 0.2 s from /proc. CPU s: user + system of the tree, exact from "
+        "a cpuacct cgroup holding the command's tree where one can be made (root, cgroup v1: "
+        "here), otherwise estimated as the "
         "machine's busy time (/proc/stat) minus the other processes and this script, at least "
         "what time -v or the /proc samples counted (both miss processes: time -v those their "
         "parents do not wait for, the samples those shorter than 0.2 s). "

@@ -17,7 +17,7 @@ from conftest import by_id, only, write_module, write_notebook
 
 from grader.grading import grade_submission
 from grader.load.discover import UsageError, discover, read_submission
-from grader.load.notebook import python_source, read_notebook
+from grader.load.notebook import read_notebook
 
 HESSIAN = """
 import numpy as np
@@ -147,19 +147,6 @@ def test_python_that_looks_like_a_magic_is_left_alone_next_to_a_real_magic():
     namespace: dict = {}
     exec(compile(cell.source, "<cell>", "exec"), namespace)
     assert namespace["differs"](1, 2) is True
-
-
-def test_ipython_lines_are_found_on_any_line_and_other_source_is_kept_byte_for_byte():
-    """python_source skips the compile when no line could be IPython syntax: a cell with a
-    syntax error and no magic comes back unchanged (the student's error is reported as it
-    is); a magic or shell line after other lines is still replaced, line numbers kept."""
-    broken = "def hessian(X)\n    return X.T @ X / len(X)\n"
-    assert python_source(broken) == broken
-    assert python_source("x = 5 % 3\ny = x != 2\n") == "x = 5 % 3\ny = x != 2\n"
-    assert python_source("import numpy as np\n\n!pip install numpy\nz = 1") == (
-        "import numpy as np\n\npass\nz = 1"
-    )
-    assert python_source("a = 1\nfiles = !ls\n") == "a = 1\npass\n"
 
 
 def test_written_answers_from_tagged_markdown_cells(tmp_path):

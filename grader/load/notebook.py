@@ -25,7 +25,7 @@ PLACEHOLDER = re.compile(
 )
 ANSWER_TAG = "answer:"
 KEPT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body is Python: run it
-LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]", re.MULTILINE)
+LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]")
 
 
 class NotebookError(ValueError):
@@ -123,8 +123,6 @@ def read_module(data: bytes, name: str) -> tuple[Cell, ...]:
 def python_source(source: str) -> str:
     """Cell source with IPython-only lines replaced by ``pass`` (line numbers are kept).
     Source that is valid Python is left exactly as it is."""
-    if not LINE_MAGIC.search(source):
-        return source  # no line could be IPython syntax: the loop below would change nothing
     try:
         compile(source, "<cell>", "exec")
         return source

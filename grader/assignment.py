@@ -150,7 +150,9 @@ def parse_rubric(path: Path, course: Path) -> Assignment:
     import yaml  # here, not above: a self-check from a bundle reads no YAML
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's parser where it is installed (10x faster; the same resolver and constructor)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     except yaml.YAMLError as exc:
         raise RubricError(f"{path}: not valid YAML: {exc}") from exc
     where = _Where(path)

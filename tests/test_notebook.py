@@ -68,7 +68,7 @@ def test_random_initializers_get_the_batch_statistical_test(nb: Notebook, sheet3
     assert "variance test rejects" in str(wrong)
     right = nb.check("2a.he_init", {"he_init": sheet3.reference.he_init})
     assert right.passed and right.score == 15
-    assert "consistent with N(0" in right._repr_html_()
+    assert "consistent with i.i.d. N(0" in right._repr_html_()
 
 
 def test_a_missing_function_says_to_run_its_cell(nb: Notebook) -> None:

@@ -1,6 +1,6 @@
 """Exact statistical tests for values drawn at random, with an honest rate of failing correct work.
 
-A random expectation is a *distribution*: an open family whose first member is ``Normal``
+A random expectation is a *distribution*: an open family of ``Normal`` and ``Bernoulli``
 (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each member brings its test
 (``test(sample, alpha) -> Evidence``), its JSON form for the public bundle (``to_json`` /
 ``distribution_from_json``) and its mistake matching (``explains``: would this wrong
@@ -46,6 +46,23 @@ conservative for discrete statistics).
      exact); a function that ignores its generator returns correlated or equal matrices.
                                                                                  (1 test)
    T = 19 for a stack of calls, 18 for a single matrix (``tests_run``).
+
+The Bernoulli test
+==================
+
+H0: the m entries of the sample (shape (..., R, C), a leading axis stacking L calls) are
+i.i.d.: ``value`` with probability p, else 0. Write d for the indicator "entry is the value".
+
+1. values: every entry is 0 or the value (relative error ≤ 1e-9). Certain under H0, so this
+   test's p-value is 1 or 0 and it spends none of alpha.                           (1 test)
+2. share drawn: Σd ~ Binomial(m, p) exactly; two-sided exact binomial tail.      (1 test)
+3. dependence: along rows, entries 2j and 2j + 1 (disjoint pairs); along columns, rows 2i
+   and 2i + 1; between calls (L ≥ 2), calls 0, 2, ... against 1, 3, .... Under H0 the two
+   members of a pair are independent, so each pair is equal with probability
+   q = p² + (1 − p)², independently of the other pairs: the count of equal pairs is exactly
+   Binomial(pairs, q). A mask shared by every row, or a seed fixed inside the function, makes
+   nearly every pair equal.                                                    (2 or 3 tests)
+   Each test at alpha / T by the union bound, as for the Normal; T = 4, or 5 with calls.
 
 The p-values come from scipy.special (ndtr, chdtr/chdtrc, bdtr/bdtrc, betainc), accurate to
 about 1e-13 relatively at these arguments: nothing that could move a level of 1e-8. The rate of
@@ -182,7 +199,44 @@ class Normal:
         return cls(tuple(int(n) for n in data["shape"]), float(data["var"]), float(data["mean"]))
 
 
-DISTRIBUTIONS: dict[str, Any] = {Normal.kind: Normal}  # kind -> class with from_json
+@dataclass(frozen=True)
+class Bernoulli:
+    """The expectation "an array of this shape, entries i.i.d.: ``value`` with probability
+    ``p``, else 0" (an inverted-dropout mask: p the keep-probability, value 1/p)."""
+
+    shape: tuple[int, ...]
+    p: float
+    value: float = 1.0
+    kind: ClassVar[str] = "bernoulli"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.p < 1.0:
+            raise ValueError(f"Bernoulli: p = {self.p} must lie strictly between 0 and 1")
+        if self.value == 0.0:
+            raise ValueError("Bernoulli: value must not be 0 (it is the entry drawn with p)")
+
+    def describe(self) -> str:
+        return f"i.i.d. {self.value:.4g} with probability {self.p:.4g}, else 0"
+
+    def test(self, sample: np.ndarray, alpha: float) -> Evidence:
+        return test_bernoulli_sample(sample, self, alpha)
+
+    def explains(self, sample: np.ndarray, alpha: float) -> bool:
+        x = np.asarray(sample, dtype=np.float64)
+        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
+
+    def stacked(self, repeat: int) -> Bernoulli:
+        return Bernoulli((repeat, *self.shape), self.p, self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "shape": list(self.shape), "p": self.p, "value": self.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bernoulli:
+        return cls(tuple(int(n) for n in data["shape"]), float(data["p"]), float(data["value"]))
+
+
+DISTRIBUTIONS: dict[str, Any] = {Normal.kind: Normal, Bernoulli.kind: Bernoulli}  # kind -> class
 
 
 def distribution_from_json(data: dict[str, Any]) -> Distribution:
@@ -376,6 +430,77 @@ def _two_sided_normal(z: float) -> float:
     return float(2 * _special().ndtr(-abs(z)))
 
 
+# --- the Bernoulli test ---------------------------------------------------------------------
+
+VALUE_RTOL = 1e-9  # an entry "is" the value within this relative error (1/p in float64)
+
+
+def test_bernoulli_sample(sample: np.ndarray, expected: Bernoulli, alpha: float) -> Evidence:
+    """Test ``sample`` against ``expected`` at total level ``alpha`` (see the module's text)."""
+    x = np.asarray(sample, dtype=np.float64)
+    matrices = x.reshape(1, 1, -1) if x.ndim < 2 else x.reshape(-1, *x.shape[-2:])
+    drawn = np.isclose(matrices, expected.value, rtol=VALUE_RTOL, atol=0.0)
+    zero = matrices == 0.0
+    findings = [_support(drawn | zero, x, expected), _drawn_count(drawn, expected.p)]
+    if matrices.shape[0] >= 2:
+        half = matrices.shape[0] // 2
+        findings.append(
+            _equal_pairs(
+                drawn[0 : 2 * half : 2], drawn[1 : 2 * half : 2], expected.p, "between calls"
+            )
+        )
+    columns = drawn.shape[-1] // 2 * 2
+    rows = drawn.shape[-2] // 2 * 2
+    findings.append(
+        _equal_pairs(
+            drawn[..., 0:columns:2], drawn[..., 1:columns:2], expected.p, "along rows, lag 1"
+        )
+    )
+    findings.append(
+        _equal_pairs(drawn[:, 0:rows:2], drawn[:, 1:rows:2], expected.p, "along columns, lag 1")
+    )
+    level = alpha / len(findings)
+    return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
+
+
+def _support(allowed: np.ndarray, x: np.ndarray, expected: Bernoulli) -> Finding:
+    """Every entry is 0 or the value: certain under H0, so its p-value is 1 or 0."""
+    outside = int(allowed.size - np.count_nonzero(allowed))
+    if outside == 0:
+        return Finding("values", "support", 1.0, "")
+    seen = np.unique(x[np.isfinite(x)])[:4]
+    words = (
+        f"{outside:,} of {x.size:,} values are neither 0 nor {expected.value:.6g} (seen: "
+        f"{', '.join(f'{v:.6g}' for v in seen)}{', ...' if seen.size == 4 else ''})"
+    )
+    return Finding("values", "support", 0.0, words)
+
+
+def _drawn_count(drawn: np.ndarray, p: float) -> Finding:
+    count, m = int(np.count_nonzero(drawn)), drawn.size
+    words = (
+        f"{count:,} of {m:,} entries are drawn (nonzero), a share of {count / max(m, 1):.4g} "
+        f"where the probability is {p:.4g}"
+    )
+    return Finding("share drawn", "mean", _binomial(count, m, p), words)
+
+
+def _equal_pairs(a: np.ndarray, b: np.ndarray, p: float, where: str) -> Finding:
+    """Disjoint pairs (a, b): each is equal with probability p² + (1 − p)² under H0,
+    independently of the others, so the count of equal pairs is exactly Binomial."""
+    name = f"independence {where}"
+    n = a.size
+    if n == 0:
+        return Finding(name, "dependence", 1.0, "")
+    equal = int(np.count_nonzero(a == b))
+    q = p * p + (1 - p) * (1 - p)
+    words = (
+        f"{equal:,} of {n:,} neighbouring pairs ({where}) are equal where about {n * q:,.0f} "
+        "would be: every entry must be drawn independently of the others"
+    )
+    return Finding(name, "dependence", _binomial(equal, n, q), words)
+
+
 # kept for the callers of the earlier API
 SampleTest = Evidence
 
@@ -387,11 +512,13 @@ def variance_consistent(sample: np.ndarray, expected: Normal, alpha: float) -> b
 
 __all__ = [
     "DISTRIBUTIONS",
+    "Bernoulli",
     "Distribution",
     "Evidence",
     "Finding",
     "Normal",
     "distribution_from_json",
+    "test_bernoulli_sample",
     "test_normal_sample",
     "tests_run",
 ]

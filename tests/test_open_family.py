@@ -14,7 +14,7 @@ import pytest
 from grader.assignment import COMPARATORS, RubricError, load_assignment
 from grader.bundle import _decode, _encode
 from grader.check.cases import build_cases
-from grader.check.stats import DISTRIBUTIONS, Bernoulli, distribution_from_json
+from grader.check.stats import DISTRIBUTIONS, Bernoulli, Uniform, distribution_from_json
 from grader.grading import grade_submission, grading_plan
 from grader.load.discover import read_submission
 
@@ -28,7 +28,7 @@ def correct_mask(rng: np.random.Generator, shape=(60, 120)) -> np.ndarray:
 
 def test_the_rubric_kinds_are_the_registry_members() -> None:
     assert COMPARATORS == ("allclose", *DISTRIBUTIONS, "reference")
-    assert {"normal", "bernoulli"} <= set(DISTRIBUTIONS)
+    assert {"normal", "bernoulli", "uniform"} <= set(DISTRIBUTIONS)
 
 
 def test_bernoulli_fails_correct_masks_at_most_at_its_level() -> None:
@@ -163,7 +163,9 @@ def test_a_mistake_without_variant_needs_a_reference_comparator(tmp_path: Path) 
 
 def test_an_unknown_kind_lists_the_registry(tmp_path: Path) -> None:
     rubric = RUBRIC.replace("kind: bernoulli", "kind: poisson")
-    with pytest.raises(RubricError, match="not one of allclose, normal, bernoulli, reference"):
+    with pytest.raises(
+        RubricError, match="not one of allclose, normal, bernoulli, uniform, reference"
+    ):
         load_assignment("x", _course(tmp_path, rubric))
 
 
@@ -172,3 +174,38 @@ def test_an_expectation_of_the_wrong_kind_is_refused(tmp_path: Path) -> None:
     assignment = load_assignment("x", _course(tmp_path, rubric))
     with pytest.raises(RubricError, match="needs a Bernoulli from the reference"):
         build_cases(assignment, ("public",))
+
+
+# --- Uniform ---------------------------------------------------------------------------------
+
+UNIFORM = Uniform((60, 100), -0.5, 0.5)
+
+
+def test_uniform_fails_correct_samples_at_most_at_its_level() -> None:
+    """400 seeded correct samples at alpha = 0.05: 40 or more failures would happen with
+    probability below 1e-4 under an honest test."""
+    rng = np.random.default_rng(17)
+    failures = sum(
+        not UNIFORM.test(rng.uniform(-0.5, 0.5, (60, 100)), 0.05).passed for _ in range(400)
+    )
+    assert failures < 40
+
+
+@pytest.mark.parametrize(
+    ("wrong", "rejected_by"),
+    [
+        (lambda rng: rng.uniform(-0.4, 0.4, (60, 100)), "share below 0.1"),  # range shrunk
+        (lambda rng: rng.uniform(-1.0, 1.0, (60, 100)), "range"),  # range too wide
+        (lambda rng: np.tile(rng.uniform(-0.5, 0.5, 100), (60, 1)), "independence along col"),
+    ],
+)
+def test_uniform_rejects_wrong_samples_by_the_right_test(wrong, rejected_by: str) -> None:
+    evidence = UNIFORM.test(wrong(np.random.default_rng(8)), 1e-6)
+    assert not evidence.passed and evidence.failed.startswith(rejected_by), evidence.failed
+
+
+def test_uniform_matches_mistakes_and_goes_through_the_bundle() -> None:
+    sample = np.random.default_rng(4).uniform(-0.4, 0.4, (60, 100))
+    assert Uniform((60, 100), -0.4, 0.4).explains(sample, 1e-6)
+    assert not UNIFORM.explains(sample, 1e-6)
+    assert _decode(_encode(UNIFORM)) == UNIFORM == distribution_from_json(UNIFORM.to_json())

@@ -134,3 +134,12 @@ def test_no_line_of_the_engine_names_the_assignment() -> None:
     for path in (ROOT / "grader").rglob("*"):
         if path.is_file() and path.suffix in (".py", ".j2", ".html", ".md", ".json"):
             assert "sheet4" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_handout_readme_names_the_checks_run_only_after_submission(bundle: Path) -> None:
+    from grader.bundle import read_bundle
+    from grader.handout import student_readme
+
+    text = student_readme(read_bundle(bundle), "", None, bundle.name)
+    assert "`2b.logsumexp_stable` (6)" in text and "pending" in text
+    assert "`1.softmax_grad`" not in text.split("run only after you submit")[1].split("\n")[0]

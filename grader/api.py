@@ -1,9 +1,26 @@
 """What a reference module may use from the grader: argument markers, expectations, verdicts.
 
-from grader.api import Normal, Plot, Rng, Verdict
+from grader.api import Bernoulli, Normal, Plot, Rng, Uniform, Verdict
 """
 
-from grader.check.stats import Normal, test_normal_sample
+from grader.check.stats import (
+    Bernoulli,
+    Normal,
+    Uniform,
+    test_bernoulli_sample,
+    test_normal_sample,
+    test_uniform_sample,
+)
 from grader.model import Plot, Rng, Verdict
 
-__all__ = ["Normal", "Plot", "Rng", "Verdict", "test_normal_sample"]
+__all__ = [
+    "Bernoulli",
+    "Normal",
+    "Plot",
+    "Rng",
+    "Uniform",
+    "Verdict",
+    "test_bernoulli_sample",
+    "test_normal_sample",
+    "test_uniform_sample",
+]

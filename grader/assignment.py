@@ -17,11 +17,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.check.stats import DISTRIBUTIONS
 from grader.errors import UserError
 from grader.run.boundary import Limits
 
 SCHEMA_VERSION = 1
-COMPARATORS = ("allclose", "normal", "reference")
+# allclose (tolerances), every distribution of the registry (grader/check/stats.py), or a
+# course's own comparator, a function of the reference module (kind "reference")
+COMPARATORS = ("allclose", *DISTRIBUTIONS, "reference")
 
 
 class RubricError(UserError, ValueError):
@@ -32,7 +35,7 @@ class RubricError(UserError, ValueError):
 class Compare:
     """How a returned value is compared with the expected one."""
 
-    kind: str = "allclose"  # allclose | normal | reference
+    kind: str = "allclose"  # one of COMPARATORS
     rtol: float = 1e-7
     atol: float = 1e-10
     false_failure_rate: float = 1e-6  # for statistical checks: per check, all its tests together
@@ -52,7 +55,8 @@ class CaseSet:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong answer: built by a variant of the reference, or a detected behaviour."""
+    """A known wrong answer: built by a variant of the reference, a detected behaviour, or (with
+    neither) named by a reference comparator's verdict (``Verdict(..., mistake=name)``)."""
 
     name: str
     message: str
@@ -264,6 +268,14 @@ def _parse_check(raw: Any, where: _Where) -> CheckSpec:
         _parse_mistake(m, where.at(f"mistakes[{i}]"))
         for i, m in enumerate(raw.get("mistakes", []) or [])
     )
+    named_by_verdict = [m.name for m in mistakes if not m.variant and not m.detect]
+    judges = [compare, *(c.compare for c in cases if c.compare)]
+    if named_by_verdict and not any(c.kind == "reference" for c in judges):
+        raise where.at("mistakes").fail(
+            f"{named_by_verdict[0]!r} has neither `variant` nor `detect`; such a mistake is "
+            "named by a comparator of kind `reference` (its Verdict's `mistake`), and this "
+            "check has none"
+        )
     scoring = raw.get("scoring", "proportional")
     if scoring not in ("proportional", "all"):
         raise where.at("scoring").fail(f"{scoring!r} is not one of proportional, all")
@@ -345,8 +357,8 @@ def _parse_mistake(raw: Any, where: _Where) -> Mistake:
         raise where.fail("each mistake is a mapping with `name`, `message` and `variant`")
     _known_keys(raw, {f.name for f in fields(Mistake)}, where)
     variant, detect = str(raw.get("variant", "")), str(raw.get("detect", ""))
-    if bool(variant) == bool(detect):
-        raise where.fail("give exactly one of `variant` (a reference function) or `detect`")
+    if variant and detect:
+        raise where.fail("give at most one of `variant` (a reference function) or `detect`")
     if detect and detect != "input_mutated":
         raise where.at("detect").fail(f"{detect!r} is not a known behaviour (input_mutated)")
     return Mistake(

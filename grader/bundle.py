@@ -1,6 +1,6 @@
 """The public bundle: what a student's self-check needs, and nothing more.
 
-It holds the rubric's checks, the public cases and their expected outputs (and the known wrong
+It holds every check of the rubric, the public cases and their expected outputs (and the known wrong
 answers to them, so that mistakes are named at home too). It holds no reference code and no
 hidden case. It is plain JSON with arrays as base64 ``.npy``, versioned like every file we write.
 """
@@ -37,8 +37,7 @@ def bundle_name(assignment: str) -> str:
 def build_bundle(assignment: Assignment) -> dict[str, Any]:
     """The bundle of an assignment: public cases only, computed from its reference."""
     cases = [c for c in build_cases(assignment, ("public",)) if c.compare.kind != "reference"]
-    checked = {c.check_id for c in cases}
-    checks = [spec for spec in assignment.checks if spec.manual or spec.id in checked]
+    checks = assignment.checks  # every one: a check with no case here is shown as pending
     return {
         "format": FORMAT,
         "schema": SCHEMA,

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 
 from grader.assignment import Assignment, CheckSpec
 from grader.check.cases import Case, build_cases
-from grader.check.engine import ReferenceLookup, judge_check, manual_check, unreadable_check
+from grader.check.engine import (
+    ReferenceLookup,
+    judge_check,
+    manual_check,
+    pending_check,
+    unreadable_check,
+)
 from grader.model import Outcome, Submission, SubmissionResult
 from grader.run.boundary import Limits, run_submission
 from grader.run.launch import Launcher
@@ -88,6 +94,9 @@ def grade_submission(
             results.append(manual_check(spec, submission))
             continue
         cases = plan.cases_of(spec.id)
+        if not cases:  # a self-check's check that cannot run from the public bundle
+            results.append(pending_check(spec))
+            continue
         try:
             results.append(
                 judge_check(spec, cases, [by_case[id(c)] for c in cases], log, plan.lookup)

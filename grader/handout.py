@@ -130,6 +130,7 @@ def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) ->
         "cell, run it again; a function whose cell you deleted stays until you restart the "
         "kernel. `grader check` sees only the saved file: save first.",
         *_statistics(plan),
+        *_pending(plan),
         "- They cannot see the hidden cases or your written answers, and passing every public "
         "check does not promise full points.",
         "",
@@ -152,6 +153,18 @@ def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) ->
         "",
     ]
     return "\n".join(lines)
+
+
+def _pending(plan: Plan) -> list[str]:
+    """The line on automatic checks no self-check can run (no case in the bundle)."""
+    later = [c for c in plan.checks if not c.manual and not plan.cases_of(c.id)]
+    if not later:
+        return []
+    items = ", ".join(f"`{c.id}` ({c.points:g})" for c in later)
+    return [
+        f"- Some checks run only after you submit, with the instructor's own comparison: {items}. "
+        "The self-check lists them as pending, apart from the points that passed."
+    ]
 
 
 def _statistics(plan: Plan) -> list[str]:

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Status = Literal["passed", "failed", "error", "timeout", "missing", "manual"]
-STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "missing", "manual")
+# "pending": a self-check's automatic check whose cases cannot run from the public bundle
+Status = Literal["passed", "failed", "error", "timeout", "missing", "manual", "pending"]
+STATUSES: tuple[str, ...] = (
+    "passed",
+    "failed",
+    "error",
+    "timeout",
+    "missing",
+    "manual",
+    "pending",
+)
 
 
 # --- load -----------------------------------------------------------------------------------

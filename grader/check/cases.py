@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment, CheckSpec, Compare
+from grader.assignment import Assignment, CheckSpec, Compare, RubricError
 from grader.check.stats import DISTRIBUTIONS, Distribution
 from grader.model import Call, Rng
 
@@ -82,6 +82,14 @@ def _case(
         for mistake in spec.mistakes
         if mistake.variant
     )
+    if compare.kind in DISTRIBUTIONS:
+        for what, value in (("expected", expected), *variants):
+            if getattr(value, "kind", None) != compare.kind:
+                raise RubricError(
+                    f"{assignment.rubric_path}: check {spec.id}: compare kind {compare.kind!r} "
+                    f"needs a {DISTRIBUTIONS[compare.kind].__name__} from the reference, but "
+                    f"{what!r} gave {type(value).__name__}"
+                )
     return Case(spec.id, index, visibility, call, compare, expected, _distinct(variants, expected))
 
 

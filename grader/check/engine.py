@@ -6,6 +6,7 @@ named; hidden cases are described without their inputs or expected values.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +72,32 @@ def _compare(case: Case, value: Any, alpha: float, lookup: ReferenceLookup | Non
         return verdict
     if lookup is None:
         raise ValueError(f"case {case.check_id}#{case.index} needs the reference module")
-    return lookup(compare.function)(value, *case.call.args)
+    comparator = lookup(compare.function)
+    if takes_alpha(comparator):
+        return comparator(value, *case.call.args, alpha=alpha)
+    return comparator(value, *case.call.args)
+
+
+def takes_alpha(comparator: Callable[..., Verdict]) -> bool:
+    """Whether a course's comparator has an ``alpha`` parameter (or ``**kwargs``): it is then
+    given its share of the check's false-failure rate, as a distribution's test is."""
+    try:
+        parameters = inspect.signature(comparator).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "alpha" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def spends_rate(case: Case, lookup: ReferenceLookup | None) -> bool:
+    """A case that can fail correct work by chance: a distribution's, or a course comparator's
+    that takes ``alpha``. The check's false-failure rate is shared among these."""
+    if case.statistical:
+        return True
+    return (
+        case.compare.kind == "reference"
+        and lookup is not None
+        and takes_alpha(lookup(case.compare.function))
+    )
 
 
 def _illustrated(verdict: Verdict, picture: Verdict) -> Verdict:
@@ -141,7 +167,7 @@ def judge_check(
     lookup: ReferenceLookup | None = None,
 ) -> CheckResult:
     """All cases of one automatic check → its status, score and feedback."""
-    statistical = sum(1 for c in cases if c.statistical)
+    statistical = sum(1 for c in cases if spends_rate(c, lookup))
     alpha = spec.compare.false_failure_rate / max(statistical, 1)
     results = [judge_case(c, o, spec, alpha, lookup) for c, o in zip(cases, outcomes, strict=True)]
     status = _status(results)
@@ -172,6 +198,16 @@ def manual_check(spec: CheckSpec, submission: Submission) -> CheckResult:
         else "Graded by hand by an instructor. No written answer was found for this item."
     )
     return CheckResult(spec.id, "manual", 0.0, spec.points, feedback, spec.title, (), answer)
+
+
+def pending_check(spec: CheckSpec) -> CheckResult:
+    """An automatic check with no case in the plan: in a self-check, one whose cases need the
+    instructor's reference (a course's own comparator). Shown, never counted as passed."""
+    feedback = (
+        f"Graded after you submit: {spec.points:g} points. This check's cases are judged by "
+        "the instructor's own comparison, which the self-check does not have."
+    )
+    return CheckResult(spec.id, "pending", 0.0, spec.points, feedback, spec.title)
 
 
 def unreadable_check(spec: CheckSpec, problem: str) -> CheckResult:

@@ -1,7 +1,7 @@
 """Exact statistical tests for values drawn at random, with an honest rate of failing correct work.
 
-A random expectation is a *distribution*: an open family whose first member is ``Normal``
-(``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each member brings its test
+A random expectation is a *distribution*: an open family, today ``Normal``, ``Bernoulli`` and
+``Uniform`` (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each member brings its test
 (``test(sample, alpha) -> Evidence``), its JSON form for the public bundle (``to_json`` /
 ``distribution_from_json``) and its mistake matching (``explains``: would this wrong
 distribution produce the sample, by the same tests).
@@ -46,6 +46,35 @@ conservative for discrete statistics).
      exact); a function that ignores its generator returns correlated or equal matrices.
                                                                                  (1 test)
    T = 19 for a stack of calls, 18 for a single matrix (``tests_run``).
+
+The Bernoulli test
+==================
+
+H0: the m entries of the sample (shape (..., R, C), a leading axis stacking L calls) are
+i.i.d.: ``value`` with probability p, else 0. Write d for the indicator "entry is the value".
+
+1. values: every entry is 0 or the value (relative error ≤ 1e-9). Certain under H0, so this
+   test's p-value is 1 or 0 and it spends none of alpha.                           (1 test)
+2. share drawn: Σd ~ Binomial(m, p) exactly; two-sided exact binomial tail.      (1 test)
+3. dependence: along rows, entries 2j and 2j + 1 (disjoint pairs); along columns, rows 2i
+   and 2i + 1; between calls (L ≥ 2), calls 0, 2, ... against 1, 3, .... Under H0 the two
+   members of a pair are independent, so each pair is equal with probability
+   q = p² + (1 − p)², independently of the other pairs: the count of equal pairs is exactly
+   Binomial(pairs, q). A mask shared by every row, or a seed fixed inside the function, makes
+   nearly every pair equal.                                                    (2 or 3 tests)
+   Each test at alpha / T by the union bound, as for the Normal; T = 4, or 5 with calls.
+
+The Uniform test
+================
+
+H0: the entries are i.i.d. uniform on [low, high). Write u = (x − low)/(high − low).
+
+1. range: every entry in [low, high). Certain under H0 (p-value 1 or 0).          (1 test)
+2. shape: the counts of u < 0.5, 0.25, 0.1 and of u ≥ 0.75, 0.9 are exactly
+   Binomial(m, c) (resp. Binomial(m, 1 − c)): a shrunk, shifted or lopsided range.  (5 tests)
+3. dependence: the quarters ⌊4u⌋ of the two members of a disjoint pair (the pairs of the
+   Bernoulli test) are equal with probability ¼ exactly: Binomial(pairs, ¼).  (2 or 3 tests)
+   T = 8, or 9 with calls.
 
 The p-values come from scipy.special (ndtr, chdtr/chdtrc, bdtr/bdtrc, betainc), accurate to
 about 1e-13 relatively at these arguments: nothing that could move a level of 1e-8. The rate of
@@ -182,7 +211,82 @@ class Normal:
         return cls(tuple(int(n) for n in data["shape"]), float(data["var"]), float(data["mean"]))
 
 
-DISTRIBUTIONS: dict[str, Any] = {Normal.kind: Normal}  # kind -> class with from_json
+@dataclass(frozen=True)
+class Bernoulli:
+    """The expectation "an array of this shape, entries i.i.d.: ``value`` with probability
+    ``p``, else 0" (an inverted-dropout mask: p the keep-probability, value 1/p)."""
+
+    shape: tuple[int, ...]
+    p: float
+    value: float = 1.0
+    kind: ClassVar[str] = "bernoulli"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.p < 1.0:
+            raise ValueError(f"Bernoulli: p = {self.p} must lie strictly between 0 and 1")
+        if self.value == 0.0:
+            raise ValueError("Bernoulli: value must not be 0 (it is the entry drawn with p)")
+
+    def describe(self) -> str:
+        return f"i.i.d. {self.value:.4g} with probability {self.p:.4g}, else 0"
+
+    def test(self, sample: np.ndarray, alpha: float) -> Evidence:
+        return test_bernoulli_sample(sample, self, alpha)
+
+    def explains(self, sample: np.ndarray, alpha: float) -> bool:
+        x = np.asarray(sample, dtype=np.float64)
+        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
+
+    def stacked(self, repeat: int) -> Bernoulli:
+        return Bernoulli((repeat, *self.shape), self.p, self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "shape": list(self.shape), "p": self.p, "value": self.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bernoulli:
+        return cls(tuple(int(n) for n in data["shape"]), float(data["p"]), float(data["value"]))
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """The expectation "an array of this shape, entries i.i.d. uniform on [low, high)"."""
+
+    shape: tuple[int, ...]
+    low: float
+    high: float
+    kind: ClassVar[str] = "uniform"
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise ValueError(f"Uniform: low = {self.low} must be below high = {self.high}")
+
+    def describe(self) -> str:
+        return f"i.i.d. uniform on [{self.low:.4g}, {self.high:.4g})"
+
+    def test(self, sample: np.ndarray, alpha: float) -> Evidence:
+        return test_uniform_sample(sample, self, alpha)
+
+    def explains(self, sample: np.ndarray, alpha: float) -> bool:
+        x = np.asarray(sample, dtype=np.float64)
+        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
+
+    def stacked(self, repeat: int) -> Uniform:
+        return Uniform((repeat, *self.shape), self.low, self.high)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "shape": list(self.shape), "low": self.low, "high": self.high}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Uniform:
+        return cls(tuple(int(n) for n in data["shape"]), float(data["low"]), float(data["high"]))
+
+
+DISTRIBUTIONS: dict[str, Any] = {  # kind -> class, with from_json
+    Normal.kind: Normal,
+    Bernoulli.kind: Bernoulli,
+    Uniform.kind: Uniform,
+}
 
 
 def distribution_from_json(data: dict[str, Any]) -> Distribution:
@@ -376,6 +480,110 @@ def _two_sided_normal(z: float) -> float:
     return float(2 * _special().ndtr(-abs(z)))
 
 
+# --- the Bernoulli test ---------------------------------------------------------------------
+
+VALUE_RTOL = 1e-9  # an entry "is" the value within this relative error (1/p in float64)
+
+
+def test_bernoulli_sample(sample: np.ndarray, expected: Bernoulli, alpha: float) -> Evidence:
+    """Test ``sample`` against ``expected`` at total level ``alpha`` (see the module's text)."""
+    x = np.asarray(sample, dtype=np.float64)
+    matrices = x.reshape(1, 1, -1) if x.ndim < 2 else x.reshape(-1, *x.shape[-2:])
+    drawn = np.isclose(matrices, expected.value, rtol=VALUE_RTOL, atol=0.0)
+    zero = matrices == 0.0
+    findings = [_support(drawn | zero, x, expected), _drawn_count(drawn, expected.p)]
+    findings += _pair_tests(drawn, expected.p**2 + (1 - expected.p) ** 2)
+    level = alpha / len(findings)
+    return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
+
+
+def _pair_tests(categories: np.ndarray, q: float) -> list[Finding]:
+    """Equal categories in disjoint neighbouring pairs of a stack of matrices (L, R, C):
+    between calls (L ≥ 2), along rows and along columns; q is P(equal) under H0."""
+    findings = []
+    if categories.shape[0] >= 2:
+        half = categories.shape[0] // 2
+        calls = (categories[0 : 2 * half : 2], categories[1 : 2 * half : 2])
+        findings.append(_equal_pairs(*calls, q, "between calls"))
+    columns = categories.shape[-1] // 2 * 2
+    rows = categories.shape[-2] // 2 * 2
+    across = (categories[..., 0:columns:2], categories[..., 1:columns:2])
+    findings.append(_equal_pairs(*across, q, "along rows, lag 1"))
+    down = (categories[:, 0:rows:2], categories[:, 1:rows:2])
+    findings.append(_equal_pairs(*down, q, "along columns, lag 1"))
+    return findings
+
+
+def _support(allowed: np.ndarray, x: np.ndarray, expected: Bernoulli) -> Finding:
+    """Every entry is 0 or the value: certain under H0, so its p-value is 1 or 0."""
+    outside = int(allowed.size - np.count_nonzero(allowed))
+    if outside == 0:
+        return Finding("values", "support", 1.0, "")
+    seen = np.unique(x[np.isfinite(x)])[:4]
+    words = (
+        f"{outside:,} of {x.size:,} values are neither 0 nor {expected.value:.6g} (seen: "
+        f"{', '.join(f'{v:.6g}' for v in seen)}{', ...' if seen.size == 4 else ''})"
+    )
+    return Finding("values", "support", 0.0, words)
+
+
+def _drawn_count(drawn: np.ndarray, p: float) -> Finding:
+    count, m = int(np.count_nonzero(drawn)), drawn.size
+    words = (
+        f"{count:,} of {m:,} entries are drawn (nonzero), a share of {count / max(m, 1):.4g} "
+        f"where the probability is {p:.4g}"
+    )
+    return Finding("share drawn", "mean", _binomial(count, m, p), words)
+
+
+def _equal_pairs(a: np.ndarray, b: np.ndarray, q: float, where: str) -> Finding:
+    """Disjoint pairs (a, b): each is equal with probability q under H0, independently of the
+    others, so the count of equal pairs is exactly Binomial(pairs, q)."""
+    name = f"independence {where}"
+    n = a.size
+    if n == 0:
+        return Finding(name, "dependence", 1.0, "")
+    equal = int(np.count_nonzero(a == b))
+    words = (
+        f"{equal:,} of {n:,} neighbouring pairs ({where}) are equal where about {n * q:,.0f} "
+        "would be: every entry must be drawn independently of the others"
+    )
+    return Finding(name, "dependence", _binomial(equal, n, q), words)
+
+
+# --- the Uniform test -----------------------------------------------------------------------
+
+UNIFORM_LOWER = (0.5, 0.25, 0.1)  # counts of u < c: a shifted, shrunk or lopsided range
+UNIFORM_UPPER = (0.75, 0.9)  # counts of u ≥ c
+
+
+def test_uniform_sample(sample: np.ndarray, expected: Uniform, alpha: float) -> Evidence:
+    """Test ``sample`` against ``expected`` at total level ``alpha`` (see the module's text)."""
+    x = np.asarray(sample, dtype=np.float64)
+    matrices = x.reshape(1, 1, -1) if x.ndim < 2 else x.reshape(-1, *x.shape[-2:])
+    u = (matrices - expected.low) / (expected.high - expected.low)
+    inside = (matrices >= expected.low) & (matrices < expected.high)
+    outside = int(inside.size - np.count_nonzero(inside))
+    m = u.size
+    words = (
+        f"{outside:,} of {m:,} values lie outside [{expected.low:.4g}, {expected.high:.4g}) "
+        f"(they run from {np.min(matrices):.4g} to {np.max(matrices):.4g})"
+    )
+    findings = [Finding("range", "support", 0.0 if outside else 1.0, words if outside else "")]
+    for c in UNIFORM_LOWER:
+        count = int(np.count_nonzero(u < c))
+        text = f"{count:,} of {m:,} values lie in the lowest {c:.0%} of the range"
+        findings.append(Finding(f"share below {c:g}", "shape", _binomial(count, m, c), text))
+    for c in UNIFORM_UPPER:
+        count = int(np.count_nonzero(u >= c))
+        text = f"{count:,} of {m:,} values lie in the highest {1 - c:.0%} of the range"
+        findings.append(Finding(f"share above {c:g}", "shape", _binomial(count, m, 1 - c), text))
+    quarters = np.clip(np.floor(u * 4), -1, 4).astype(np.int8)
+    findings += _pair_tests(quarters, 0.25)
+    level = alpha / len(findings)
+    return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
+
+
 # kept for the callers of the earlier API
 SampleTest = Evidence
 
@@ -387,11 +595,15 @@ def variance_consistent(sample: np.ndarray, expected: Normal, alpha: float) -> b
 
 __all__ = [
     "DISTRIBUTIONS",
+    "Bernoulli",
     "Distribution",
     "Evidence",
     "Finding",
     "Normal",
+    "Uniform",
     "distribution_from_json",
+    "test_bernoulli_sample",
     "test_normal_sample",
+    "test_uniform_sample",
     "tests_run",
 ]

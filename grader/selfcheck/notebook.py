@@ -23,7 +23,7 @@ from typing import Any
 
 from grader.assignment import RubricError
 from grader.check.cases import describe_call
-from grader.check.engine import judge_check
+from grader.check.engine import judge_check, pending_check
 from grader.grading import Plan
 from grader.model import CheckResult, RunLog
 from grader.selfcheck.calls import call_here
@@ -98,6 +98,9 @@ class Notebook:
                 results.append(CheckResult(spec.id, "manual", 0.0, spec.points, MANUAL, spec.title))
                 continue
             cases = plan.cases_of(spec.id)
+            if not cases:  # judged only with the reference: shown, with its points
+                results.append(pending_check(spec))
+                continue
             outcomes = [call_here(case.call, namespace) for case in cases]
             calls.update({(spec.id, c.index): describe_call(c.call) for c in cases})
             try:

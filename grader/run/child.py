@@ -390,7 +390,7 @@ def _answer(call: dict[str, Any], namespace: dict[str, Any], blobs: list[bytes])
     seconds = _since(started)
 
     try:
-        value = values[0] if call.get("repeat", 1) == 1 else _stack(values)
+        value = values[0] if call.get("repeat", 1) == 1 else wire.stack(values)
         reply.update(status="ok", value=wire.encode(value, blobs), seconds=seconds)
         if call.get("return_args"):
             reply["args_after"] = [wire.encode(arg, blobs) for arg in args if not _is_rng(arg)]
@@ -414,16 +414,6 @@ def _argument(value: Any, repeat: int) -> Any:
 
 def _is_rng(value: Any) -> bool:
     return isinstance(value, np.random.Generator)
-
-
-def _stack(values: list[Any]) -> Any:
-    try:
-        arrays = [np.asarray(v, dtype=np.float64) for v in values]
-        if len({a.shape for a in arrays}) == 1:
-            return np.stack(arrays)
-    except (TypeError, ValueError):
-        pass
-    return list(values)
 
 
 def _describe(exc: BaseException) -> str:

@@ -101,6 +101,17 @@ def _string(text: Any) -> str:
     return text
 
 
+def stack(values: list[Any]) -> Any:
+    """The outcomes of a repeated call: one array when they share a shape, else a list."""
+    try:
+        arrays = [np.asarray(v, dtype=np.float64) for v in values]
+        if len({a.shape for a in arrays}) == 1:
+            return np.stack(arrays)
+    except (TypeError, ValueError):
+        pass
+    return list(values)
+
+
 def dumps(message: dict[str, Any]) -> bytes:
     """One message as one line of JSON."""
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"

@@ -43,7 +43,7 @@ def call_here(call: Call, namespace: Mapping[str, Any]) -> Outcome:
         return Outcome(status="error", error=f"raised {describe(exc)}", seconds=_since(started))
     seconds = _since(started)
     try:
-        value = values[0] if call.repeat == 1 else _stack(values)
+        value = values[0] if call.repeat == 1 else wire.stack(values)
         after = (
             tuple(_plain(a) for a in args if not isinstance(a, np.random.Generator))
             if call.return_args
@@ -66,16 +66,6 @@ def _plain(value: Any) -> Any:
     """The value as it would arrive from the batch's child: plain numbers and arrays only."""
     blobs: list[bytes] = []
     return wire.decode(wire.encode(value, blobs), blobs)
-
-
-def _stack(values: list[Any]) -> Any:
-    try:
-        arrays = [np.asarray(v, dtype=np.float64) for v in values]
-        if len({a.shape for a in arrays}) == 1:
-            return np.stack(arrays)
-    except (TypeError, ValueError):
-        pass
-    return list(values)
 
 
 def describe(exc: BaseException) -> str:

@@ -45,6 +45,9 @@ A bad score, student or check gets 400 with {"error": ...}; nothing is stored.
 """
 
 
+GRADED_COURSE_HELP = "course folder holding rubrics/ (default: the one OUT/grading.json records)"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as the contract says
         sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
@@ -60,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--assignment", default="sheet3", help="assignment name (default sheet3)")
+        sub.add_argument(
+            "--assignment",
+            help="assignment name (default: the one the bundle beside the submission, the "
+            "output folder's grading.json or the course's only rubric names)",
+        )
         sub.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
     check = commands.add_parser("check", help="self-check a submission on the public cases")
@@ -135,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--clear-override", action="store_true", help="give the check its own score back"
     )
     manual.add_argument("--grader", default="", help="who graded it")
-    manual.add_argument("--course", help="course folder holding rubrics/ and reference/")
+    manual.add_argument("--course", help=GRADED_COURSE_HELP)
 
     review = commands.add_parser(
         "review",
@@ -151,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         "lets others on the network reach it, with the token)",
     )
     review.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
-    review.add_argument("--course", help="course folder holding rubrics/ and reference/")
+    review.add_argument("--course", help=GRADED_COURSE_HELP)
 
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
     export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
@@ -204,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(gradescope)
 
     release = commands.add_parser("release", help="write the student notebook and public bundle")
-    release.add_argument("name", help="assignment name, e.g. sheet3")
+    release.add_argument(
+        "name", nargs="?", help="assignment name (default: the course's only rubric)"
+    )
     release.add_argument("--out", type=Path, required=True, help="output folder")
     release.add_argument("--course", help="course folder holding rubrics/ and reference/")
     release.add_argument(

@@ -9,7 +9,6 @@ download and the roster said of each student (read by ``grader export``).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import statistics
@@ -33,6 +32,7 @@ from grader.export.graded import lms_summary, write_sidecar
 from grader.export.results import write_json_atomic
 from grader.gradebook import Gradebook, Stored
 from grader.grading import Plan, grading_plan
+from grader.infer import RECORD, infer_assignment, read_record
 from grader.load.discover import Naming, UsageError, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
@@ -47,7 +47,7 @@ def main(
     *,
     paths: list[Path],
     out: Path,
-    assignment: str = "sheet3",
+    assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
     sandbox: str = "auto",
@@ -66,7 +66,7 @@ def main(
             f"{out}: --out must be a folder, and this is a file; give a folder's path (it is "
             "created if missing)"
         )
-    spec = load_assignment(assignment, course)
+    spec = load_assignment(infer_assignment(assignment, out=out, course=course), course)
     pattern = compile_pattern(name_pattern) if name_pattern else None
     class_list = read_roster(roster) if roster else None
     namings: list[Naming] = []
@@ -79,7 +79,7 @@ def main(
     for naming in namings:
         console.print(terminal_text(naming.describe()), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    hidden_seed = _hidden_seed(out, assignment, seed)
+    hidden_seed = _hidden_seed(out, spec, seed)
     check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
     layer = choose_sandbox(sandbox)
     warning = fallback_warning(sandbox, layer)
@@ -211,23 +211,25 @@ def _light(submission: Submission) -> Submission:
     return replace(submission, cells=(), answers={}, loader=None)
 
 
-def _hidden_seed(out: Path, assignment: str, seed: int | None) -> int:
-    """The seed of the hidden cases: given, recorded by an earlier run, or drawn and recorded."""
-    record = out / "grading.json"
-    if seed is None and record.exists():
-        data = json.loads(record.read_text(encoding="utf-8"))
-        if data.get("assignment") == assignment:
-            return int(data["hidden_seed"])
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    write_json_atomic(
-        {
-            "assignment": assignment,
-            "hidden_seed": seed,
-            "grader": grader.__version__,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        },
-        record,
-    )
+def _hidden_seed(out: Path, spec: Assignment, seed: int | None) -> int:
+    """The seed of the hidden cases: given, recorded by an earlier run, or drawn and recorded.
+    The record (``grading.json``) also names the assignment and the course folder, so the
+    commands that read a graded folder need neither ``--assignment`` nor ``--course``."""
+    data = read_record(out)
+    if seed is None and data.get("assignment") == spec.name:
+        seed = int(data["hidden_seed"])
+    else:
+        seed = secrets.randbelow(2**31) if seed is None else seed
+        data = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    record = {
+        "assignment": spec.name,
+        "course": str(spec.course),
+        "hidden_seed": seed,
+        "grader": grader.__version__,
+        "started": data.get("started", time.strftime("%Y-%m-%dT%H:%M:%S%z")),
+    }
+    if record != data:
+        write_json_atomic(record, out / RECORD)
     return seed
 
 

@@ -25,11 +25,11 @@ from rich.table import Table
 
 import grader
 from grader.assignment import Assignment, load_assignment
+from grader.atomic import write_json_atomic
 from grader.batch import Job, grade_many
 from grader.check.engine import unreadable_check
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
-from grader.export.results import write_json_atomic
 from grader.gradebook import Gradebook, Stored
 from grader.grading import Plan, grading_plan
 from grader.infer import RECORD, infer_assignment, read_record

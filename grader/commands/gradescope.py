@@ -18,9 +18,9 @@ from rich.console import Console
 
 import grader
 from grader.assignment import RubricError, load_assignment
+from grader.atomic import write_json_atomic
 from grader.export.graded import GradedEntry, Origin, check_infos
 from grader.export.gradescope import results
-from grader.export.results import write_json_atomic
 from grader.grading import grade_submission, grading_plan
 from grader.infer import infer_assignment
 from grader.load.discover import UsageError, read_submission

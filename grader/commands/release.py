@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 from rich.console import Console
 
-from grader.assign import student_notebook
 from grader.assignment import load_assignment
 from grader.bundle import bundle_name, read_bundle, write_bundle
 from grader.handout import build_wheel, student_readme
 from grader.infer import infer_assignment
+from grader.master import student_notebook
 from grader.selfcheck.cells import add_check_cells
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from grader import __version__
 from grader.errors import UserError
 from grader.report.escape import terminal
+from grader.run.sandbox import DEFAULT_SANDBOX, SANDBOX_CHOICES
 
 REVIEW_HELP = """\
 Serve a graded folder to reviewers in a browser, to grade the written answers.
@@ -54,6 +55,16 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def sandbox_option(sub: argparse.ArgumentParser) -> None:
+    """``--sandbox``, its choices and default as grader/run/sandbox.py defines them."""
+    sub.add_argument(
+        "--sandbox",
+        default=DEFAULT_SANDBOX,
+        choices=SANDBOX_CHOICES,
+        help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grader",
@@ -73,12 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="self-check a submission on the public cases")
     check.add_argument("submission", type=Path, help="notebook, module, folder or zip")
     check.add_argument("--bundle", type=Path, help="the assignment's .public.json file")
-    check.add_argument(
-        "--sandbox",
-        default="auto",
-        choices=("auto", "bwrap", "process"),
-        help="isolation layer (default: bwrap where it works, else process)",
-    )
+    sandbox_option(check)
     common(check)
 
     grade = commands.add_parser("grade", help="grade submissions in a batch")
@@ -90,12 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the hidden cases (default: recorded "
         "in OUT/grading.json, or drawn at random and recorded there)",
     )
-    grade.add_argument(
-        "--sandbox",
-        default="auto",
-        choices=("auto", "bwrap", "process"),
-        help="isolation layer (default: bwrap where it works, else process)",
-    )
+    sandbox_option(grade)
     grade.add_argument(
         "--roster",
         type=Path,
@@ -205,9 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ZIP",
         help="write the autograder.zip to upload to Gradescope instead of grading",
     )
-    gradescope.add_argument(
-        "--sandbox", default="auto", choices=("auto", "bwrap", "process"), help="isolation layer"
-    )
+    sandbox_option(gradescope)
     common(gradescope)
 
     release = commands.add_parser("release", help="write the student notebook and public bundle")

@@ -15,7 +15,7 @@ from grader.grading import grade_submission
 from grader.infer import infer_assignment
 from grader.load.discover import UsageError, read_submission
 from grader.model import CheckResult, SubmissionResult
-from grader.run.sandbox import choose_sandbox, fallback_warning
+from grader.run.sandbox import DEFAULT_SANDBOX, choose_sandbox, fallback_warning
 from grader.selfcheck import words
 from grader.selfcheck.words import MARKS, STYLES
 
@@ -26,7 +26,7 @@ def main(
     assignment: str | None = None,
     bundle: Path | None = None,
     course: str | None = None,
-    sandbox: str = "auto",
+    sandbox: str = DEFAULT_SANDBOX,
     console: Console | None = None,
 ) -> int:
     """Run the public checks; 0 when every one passes, 1 otherwise."""

@@ -40,7 +40,7 @@ from grader.model import CheckResult, RunLog, Submission, SubmissionResult
 from grader.publish import publish
 from grader.report.escape import markup, terminal_text
 from grader.report.render import render_report, render_summary
-from grader.run.sandbox import choose_sandbox, fallback_warning
+from grader.run.sandbox import DEFAULT_SANDBOX, choose_sandbox, fallback_warning
 
 
 def main(
@@ -50,7 +50,7 @@ def main(
     assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
-    sandbox: str = "auto",
+    sandbox: str = DEFAULT_SANDBOX,
     console: Console | None = None,
     roster: Path | None = None,
     name_pattern: str | None = None,

@@ -25,7 +25,7 @@ from grader.grading import grade_submission, grading_plan
 from grader.infer import infer_assignment
 from grader.load.discover import UsageError, read_submission
 from grader.model import Submission
-from grader.run.sandbox import SandboxError, choose_sandbox
+from grader.run.sandbox import DEFAULT_SANDBOX, SandboxError, choose_sandbox
 
 SUBMISSION = Path("/autograder/submission")
 RESULTS = Path("/autograder/results/results.json")
@@ -39,7 +39,7 @@ def main(
     assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
-    sandbox: str = "auto",
+    sandbox: str = DEFAULT_SANDBOX,
     console: Console | None = None,
 ) -> int:
     """Grade and write ``results.json``; 0 when it was written, 1 when only an error was."""

@@ -10,13 +10,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 
 @contextlib.contextmanager
 def atomic_writer(
     path: Path, *, mode: int | None = None, newline: str | None = None
-) -> Iterator[TextIO]:
+) -> Iterator[IO[str]]:
     """A text file to write that becomes ``path`` whole when the block ends, or not at all:
     on an error the temporary file is removed and ``path`` is as it was. ``mode`` sets the
     permissions (a temporary file is private, 0600, otherwise)."""

@@ -5,7 +5,7 @@ recording an instructor's grade or override (one implementation for ``grader man
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +25,7 @@ def publish(
     spec: Assignment,
     out: Path,
     students: set[str],
-    extra: list[SubmissionResult] = (),
+    extra: Sequence[SubmissionResult] = (),
 ) -> list[SubmissionResult]:
     """results.json and the class summary, rendered from the gradebook (never half-written).
     Results stream from the store; only a slim copy of each is kept, for the summary."""

@@ -15,7 +15,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,7 +88,9 @@ def main(
     book = Gradebook(gradebook or out / "gradebook.sqlite")
     key = plan_key(spec, hidden_seed)
     stored = {} if regrade else book.stored(spec.name)
-    submissions, todo, hashes = [], deque(), {}
+    submissions: list[Submission] = []
+    todo: deque[Submission] = deque()
+    hashes: dict[str, str] = {}
     for shell in shells:  # read each once to hash it; keep only what grading needs later
         submission = shell.materialize()
         submissions.append(_light(submission))
@@ -113,8 +115,10 @@ def main(
     graded = 0
     total = len(todo)
     try:
-        results = _with_progress(grade_many(_drain(todo), job, workers, scheduler), total, console)
-        for result in results:
+        graded_ones = _with_progress(
+            grade_many(_drain(todo), job, workers, scheduler), total, console
+        )
+        for result in graded_ones:
             if result.problem and result.problem.startswith("internal:"):
                 failures.append(result)  # not stored: the next run grades it again
             else:
@@ -124,7 +128,7 @@ def main(
                 result = book.result(spec.name, result.student) or result
             render_report(result, out / "reports", spec.course / "templates", spec.title)
     except KeyboardInterrupt:
-        results.close()  # the workers and their sandboxes go now
+        graded_ones.close()  # the workers and their sandboxes go now
         book.finish_run(run, graded)
         book.close()
         raise Interrupted(
@@ -235,7 +239,7 @@ def _hidden_seed(out: Path, spec: Assignment, seed: int | None) -> int:
 
 def _with_progress(
     results: Iterator[SubmissionResult], total: int, console: Console
-) -> Iterator[SubmissionResult]:
+) -> Generator[SubmissionResult, None, None]:
     """A progress bar on a terminal; plain lines every few seconds elsewhere (CI, logs)."""
     if console.is_terminal:
         columns = (
@@ -291,14 +295,14 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
         for r in results:
             for c in r.checks:
                 by_check.setdefault(c.id, Counter())[c.status] += 1
-        for check_id, count in by_check.items():
+        for check_id, tally in by_check.items():
             table.add_row(
                 terminal_text(check_id),
-                str(count["passed"]),
-                str(count["failed"]),
-                str(count["error"] + count["timeout"]),
-                str(count["missing"]),
-                str(count["manual"]),
+                str(tally["passed"]),
+                str(tally["failed"]),
+                str(tally["error"] + tally["timeout"]),
+                str(tally["missing"]),
+                str(tally["manual"]),
             )
     console.print(table)
     if results:

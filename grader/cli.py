@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from grader import __version__
 from grader.errors import UserError
 from grader.report.escape import terminal
+from grader.run.sandbox import DEFAULT_SANDBOX, SANDBOX_CHOICES
 
 REVIEW_HELP = """\
 Serve a graded folder to reviewers in a browser, to grade the written answers.
@@ -45,10 +47,23 @@ A bad score, student or check gets 400 with {"error": ...}; nothing is stored.
 """
 
 
+GRADED_COURSE_HELP = "course folder holding rubrics/ (default: the one OUT/grading.json records)"
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as the contract says
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as the contract says
         sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
         raise SystemExit(2)
+
+
+def sandbox_option(sub: argparse.ArgumentParser) -> None:
+    """``--sandbox``, its choices and default as grader/run/sandbox.py defines them."""
+    sub.add_argument(
+        "--sandbox",
+        default=DEFAULT_SANDBOX,
+        choices=SANDBOX_CHOICES,
+        help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,18 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--assignment", default="sheet3", help="assignment name (default sheet3)")
+        sub.add_argument(
+            "--assignment",
+            help="assignment name (default: the one the bundle beside the submission, the "
+            "output folder's grading.json or the course's only rubric names)",
+        )
         sub.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
     check = commands.add_parser("check", help="self-check a submission on the public cases")
     check.add_argument("submission", type=Path, help="notebook, module, folder or zip")
     check.add_argument("--bundle", type=Path, help="the assignment's .public.json file")
-    check.add_argument(
-        "--sandbox",
-        default="auto",
-        choices=("auto", "bwrap", "process"),
-        help="isolation layer (default: bwrap where it works, else process)",
-    )
+    sandbox_option(check)
     common(check)
 
     grade = commands.add_parser("grade", help="grade submissions in a batch")
@@ -83,12 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the hidden cases (default: recorded "
         "in OUT/grading.json, or drawn at random and recorded there)",
     )
-    grade.add_argument(
-        "--sandbox",
-        default="auto",
-        choices=("auto", "bwrap", "process"),
-        help="isolation layer (default: bwrap where it works, else process)",
-    )
+    sandbox_option(grade)
     grade.add_argument(
         "--roster",
         type=Path,
@@ -135,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--clear-override", action="store_true", help="give the check its own score back"
     )
     manual.add_argument("--grader", default="", help="who graded it")
-    manual.add_argument("--course", help="course folder holding rubrics/ and reference/")
+    manual.add_argument("--course", help=GRADED_COURSE_HELP)
 
     review = commands.add_parser(
         "review",
@@ -151,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         "lets others on the network reach it, with the token)",
     )
     review.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
-    review.add_argument("--course", help="course folder holding rubrics/ and reference/")
+    review.add_argument("--course", help=GRADED_COURSE_HELP)
 
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
     export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
@@ -198,13 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ZIP",
         help="write the autograder.zip to upload to Gradescope instead of grading",
     )
-    gradescope.add_argument(
-        "--sandbox", default="auto", choices=("auto", "bwrap", "process"), help="isolation layer"
-    )
+    sandbox_option(gradescope)
     common(gradescope)
 
     release = commands.add_parser("release", help="write the student notebook and public bundle")
-    release.add_argument("name", help="assignment name, e.g. sheet3")
+    release.add_argument(
+        "name", nargs="?", help="assignment name (default: the course's only rubric)"
+    )
     release.add_argument("--out", type=Path, required=True, help="output folder")
     release.add_argument("--course", help="course folder holding rubrics/ and reference/")
     release.add_argument(

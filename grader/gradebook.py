@@ -4,7 +4,8 @@ One row per (assignment, student) submission, with its content hash and the key 
 it was graded under (rubric, reference, hidden seed, grader version): a rerun grades only what
 is missing or changed. One row per check result; manual grades and instructors' overrides of
 automatic checks in their own tables, applied when results are read, so that they survive any
-regrade. Each grading run is recorded. The file carries a schema version.
+regrade. Each grading run is recorded. The file carries a schema version, and each stored
+result its own, read by an upgrade path (:mod:`grader.stored`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from grader.errors import UserError
-from grader.model import CaseResult, CheckResult, Override, Plot, RunLog, SubmissionResult
+from grader.model import Override, SubmissionResult
+from grader.stored import StoredResultError, result_from_dict, result_to_dict
 
 SCHEMA_VERSION = 1
 
@@ -212,8 +213,15 @@ class Gradebook:
         )
         for student, text in rows:
             if students is None or student in students:
-                result = _with_manual(result_from_dict(json.loads(text)), manual.get(student, {}))
+                result = _with_manual(self._read(text, student), manual.get(student, {}))
                 yield _with_overrides(result, overrides.get(student, {}))
+
+    def _read(self, text: str, student: str) -> SubmissionResult:
+        """A stored result, of any schema up to this grader's (:mod:`grader.stored`)."""
+        try:
+            return result_from_dict(json.loads(text))
+        except (StoredResultError, ValueError) as exc:
+            raise GradebookError(f"{self.path}: the result of {student}: {exc}") from None
 
     def result(self, assignment: str, student: str) -> SubmissionResult | None:
         """One student's stored result, manual grades and overrides applied, or None."""
@@ -224,7 +232,7 @@ class Gradebook:
         if row is None:
             return None
         result = _with_manual(
-            result_from_dict(json.loads(row[0])), self._manual(assignment, student).get(student, {})
+            self._read(row[0], student), self._manual(assignment, student).get(student, {})
         )
         return _with_overrides(result, self._overrides(assignment, student).get(student, {}))
 
@@ -433,30 +441,6 @@ def _with_overrides(
             )
         checks.append(check)
     return replace(result, checks=tuple(checks))
-
-
-def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
-    return asdict(result)
-
-
-def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
-    """Rebuild a SubmissionResult (and its nested dataclasses) from :func:`result_to_dict`."""
-    checks = tuple(
-        CheckResult(
-            **{
-                **c,
-                "cases": tuple(
-                    CaseResult(**{**k, "plot": Plot(**k["plot"]) if k.get("plot") else None})
-                    for k in c.get("cases", ())
-                ),
-                "override": Override(**c["override"]) if c.get("override") else None,
-            }
-        )
-        for c in data["checks"]
-    )
-    log = data.get("log") or {}
-    log = RunLog(**{**log, "cell_errors": tuple(tuple(e) for e in log.get("cell_errors", ()))})
-    return SubmissionResult(**{**data, "checks": checks, "log": log})
 
 
 def _now() -> str:

@@ -5,14 +5,14 @@ recording an instructor's grade or override (one implementation for ``grader man
 from __future__ import annotations
 
 import heapq
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.export.results import write_results
 from grader.gradebook import Gradebook
+from grader.infer import read_record, recorded_course
 from grader.load.discover import UsageError
 from grader.model import RunLog, SubmissionResult
 from grader.report.render import render_report, render_summary
@@ -25,7 +25,7 @@ def publish(
     spec: Assignment,
     out: Path,
     students: set[str],
-    extra: list[SubmissionResult] = (),
+    extra: Sequence[SubmissionResult] = (),
 ) -> list[SubmissionResult]:
     """results.json and the class summary, rendered from the gradebook (never half-written).
     Results stream from the store; only a slim copy of each is kept, for the summary."""
@@ -64,12 +64,13 @@ def _slim(result: SubmissionResult) -> SubmissionResult:
     return replace(result, checks=checks, log=log)
 
 
-def graded_assignment(out: Path, course: str | None = None) -> Assignment:
-    """The assignment a graded folder was graded for, from its ``grading.json``."""
-    record = out / "grading.json"
-    if not record.exists():
+def graded_assignment(out: Path, course: str | Path | None = None) -> Assignment:
+    """The assignment a graded folder was graded for, from its ``grading.json``: its name and
+    (unless ``course`` is given) the course folder it records."""
+    data = read_record(out)
+    if not isinstance(data.get("assignment"), str):
         raise UsageError(f"{out}: not a graded folder (no grading.json); run grader grade first")
-    return load_assignment(json.loads(record.read_text(encoding="utf-8"))["assignment"], course)
+    return load_assignment(str(data["assignment"]), course or recorded_course(out))
 
 
 @dataclass(frozen=True)

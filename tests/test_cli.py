@@ -87,6 +87,7 @@ def test_grade_writes_a_report_per_student_and_a_summary(graded: Path) -> None:
 def test_grade_records_the_hidden_seed_and_reuses_it(graded: Path) -> None:
     record = json.loads((graded / "grading.json").read_text())
     assert record["hidden_seed"] == 7 and record["assignment"] == "sheet3"
+    assert record["course"] == str(ROOT)  # so `grader manual` and `review` need no --course
 
 
 def test_check_passes_a_correct_notebook(capsys: pytest.CaptureFixture[str]) -> None:

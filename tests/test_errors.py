@@ -48,11 +48,11 @@ def _one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
 
 
 def test_every_error_for_people_shares_one_base_class() -> None:
-    from grader.assign import MasterError
     from grader.assignment import RubricError
     from grader.gradebook import GradebookError
     from grader.load.discover import UsageError
     from grader.load.lms import NamePatternError
+    from grader.master import MasterError
     from grader.run.sandbox import SandboxError
 
     for error in (MasterError, RubricError, GradebookError, UsageError, NamePatternError):

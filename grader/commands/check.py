@@ -12,9 +12,10 @@ from rich.table import Table
 from grader.assignment import RubricError, load_assignment
 from grader.bundle import bundle_name, cached_bundle, read_bundle
 from grader.grading import grade_submission
+from grader.infer import infer_assignment
 from grader.load.discover import UsageError, read_submission
 from grader.model import CheckResult, SubmissionResult
-from grader.run.sandbox import choose_sandbox, fallback_warning
+from grader.run.sandbox import DEFAULT_SANDBOX, choose_sandbox, fallback_warning
 from grader.selfcheck import words
 from grader.selfcheck.words import MARKS, STYLES
 
@@ -22,10 +23,10 @@ from grader.selfcheck.words import MARKS, STYLES
 def main(
     *,
     submission: Path,
-    assignment: str = "sheet3",
+    assignment: str | None = None,
     bundle: Path | None = None,
     course: str | None = None,
-    sandbox: str = "auto",
+    sandbox: str = DEFAULT_SANDBOX,
     console: Console | None = None,
 ) -> int:
     """Run the public checks; 0 when every one passes, 1 otherwise."""
@@ -45,13 +46,16 @@ def main(
 
 
 def find_bundle(
-    submission: Path, assignment: str, explicit: Path | None, course: str | None
+    submission: Path, assignment: str | None, explicit: Path | None, course: str | None
 ) -> Path:
-    """The public bundle: given, beside the submission, here, or built from the reference."""
+    """The public bundle: given, beside the submission, here, or built from the reference.
+    Without ``assignment``, it is the one the bundle beside the submission is for, or the
+    course's only rubric (:func:`grader.infer.infer_assignment`)."""
     if explicit:
         if not explicit.exists():
             raise UsageError(f"{explicit}: no such bundle file")
         return explicit
+    assignment = infer_assignment(assignment, submission=submission, course=course)
     folder = submission if submission.is_dir() else submission.parent
     for candidate in (folder / bundle_name(assignment), Path.cwd() / bundle_name(assignment)):
         if candidate.exists():

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
+from grader.atomic import write_text_atomic
 from grader.export.common import ExportOptions, delimited
 from grader.export.formats import FORMATS, VARIANTS, check_assignment_id, left_out, warnings
 from grader.export.graded import GradedEntry, load_graded
@@ -97,13 +96,7 @@ def _left_out_table(dropped: list[tuple[GradedEntry, str]]) -> str:
 
 
 def _write_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8", newline=""
-    ) as handle:
-        handle.write(text)
     try:
-        os.replace(handle.name, path)
-    except OSError as exc:
-        os.unlink(handle.name)  # no temporary file is left beside the target
+        write_text_atomic(text, path, newline="")
+    except OSError as exc:  # no temporary file is left beside the target
         raise UsageError(f"{path}: cannot be written ({exc.strerror}); give another -o") from None

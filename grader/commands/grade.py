@@ -9,14 +9,13 @@ download and the roster said of each student (read by ``grader export``).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import statistics
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,13 +25,14 @@ from rich.table import Table
 
 import grader
 from grader.assignment import Assignment, load_assignment
+from grader.atomic import write_json_atomic
 from grader.batch import Job, grade_many
 from grader.check.engine import unreadable_check
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
-from grader.export.results import write_json_atomic
 from grader.gradebook import Gradebook, Stored
 from grader.grading import Plan, grading_plan
+from grader.infer import RECORD, infer_assignment, read_record
 from grader.load.discover import Naming, UsageError, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
@@ -40,17 +40,17 @@ from grader.model import CheckResult, RunLog, Submission, SubmissionResult
 from grader.publish import publish
 from grader.report.escape import markup, terminal_text
 from grader.report.render import render_report, render_summary
-from grader.run.sandbox import choose_sandbox, fallback_warning
+from grader.run.sandbox import DEFAULT_SANDBOX, choose_sandbox, fallback_warning
 
 
 def main(
     *,
     paths: list[Path],
     out: Path,
-    assignment: str = "sheet3",
+    assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
-    sandbox: str = "auto",
+    sandbox: str = DEFAULT_SANDBOX,
     console: Console | None = None,
     roster: Path | None = None,
     name_pattern: str | None = None,
@@ -66,7 +66,7 @@ def main(
             f"{out}: --out must be a folder, and this is a file; give a folder's path (it is "
             "created if missing)"
         )
-    spec = load_assignment(assignment, course)
+    spec = load_assignment(infer_assignment(assignment, out=out, course=course), course)
     pattern = compile_pattern(name_pattern) if name_pattern else None
     class_list = read_roster(roster) if roster else None
     namings: list[Naming] = []
@@ -79,7 +79,7 @@ def main(
     for naming in namings:
         console.print(terminal_text(naming.describe()), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    hidden_seed = _hidden_seed(out, assignment, seed)
+    hidden_seed = _hidden_seed(out, spec, seed)
     check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
     layer = choose_sandbox(sandbox)
     warning = fallback_warning(sandbox, layer)
@@ -88,7 +88,9 @@ def main(
     book = Gradebook(gradebook or out / "gradebook.sqlite")
     key = plan_key(spec, hidden_seed)
     stored = {} if regrade else book.stored(spec.name)
-    submissions, todo, hashes = [], deque(), {}
+    submissions: list[Submission] = []
+    todo: deque[Submission] = deque()
+    hashes: dict[str, str] = {}
     for shell in shells:  # read each once to hash it; keep only what grading needs later
         submission = shell.materialize()
         submissions.append(_light(submission))
@@ -113,8 +115,10 @@ def main(
     graded = 0
     total = len(todo)
     try:
-        results = _with_progress(grade_many(_drain(todo), job, workers, scheduler), total, console)
-        for result in results:
+        graded_ones = _with_progress(
+            grade_many(_drain(todo), job, workers, scheduler), total, console
+        )
+        for result in graded_ones:
             if result.problem and result.problem.startswith("internal:"):
                 failures.append(result)  # not stored: the next run grades it again
             else:
@@ -124,7 +128,7 @@ def main(
                 result = book.result(spec.name, result.student) or result
             render_report(result, out / "reports", spec.course / "templates", spec.title)
     except KeyboardInterrupt:
-        results.close()  # the workers and their sandboxes go now
+        graded_ones.close()  # the workers and their sandboxes go now
         book.finish_run(run, graded)
         book.close()
         raise Interrupted(
@@ -211,29 +215,31 @@ def _light(submission: Submission) -> Submission:
     return replace(submission, cells=(), answers={}, loader=None)
 
 
-def _hidden_seed(out: Path, assignment: str, seed: int | None) -> int:
-    """The seed of the hidden cases: given, recorded by an earlier run, or drawn and recorded."""
-    record = out / "grading.json"
-    if seed is None and record.exists():
-        data = json.loads(record.read_text(encoding="utf-8"))
-        if data.get("assignment") == assignment:
-            return int(data["hidden_seed"])
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    write_json_atomic(
-        {
-            "assignment": assignment,
-            "hidden_seed": seed,
-            "grader": grader.__version__,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        },
-        record,
-    )
+def _hidden_seed(out: Path, spec: Assignment, seed: int | None) -> int:
+    """The seed of the hidden cases: given, recorded by an earlier run, or drawn and recorded.
+    The record (``grading.json``) also names the assignment and the course folder, so the
+    commands that read a graded folder need neither ``--assignment`` nor ``--course``."""
+    data = read_record(out)
+    if seed is None and data.get("assignment") == spec.name:
+        seed = int(data["hidden_seed"])
+    else:
+        seed = secrets.randbelow(2**31) if seed is None else seed
+        data = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    record = {
+        "assignment": spec.name,
+        "course": str(spec.course),
+        "hidden_seed": seed,
+        "grader": grader.__version__,
+        "started": data.get("started", time.strftime("%Y-%m-%dT%H:%M:%S%z")),
+    }
+    if record != data:
+        write_json_atomic(record, out / RECORD)
     return seed
 
 
 def _with_progress(
     results: Iterator[SubmissionResult], total: int, console: Console
-) -> Iterator[SubmissionResult]:
+) -> Generator[SubmissionResult, None, None]:
     """A progress bar on a terminal; plain lines every few seconds elsewhere (CI, logs)."""
     if console.is_terminal:
         columns = (
@@ -289,14 +295,14 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
         for r in results:
             for c in r.checks:
                 by_check.setdefault(c.id, Counter())[c.status] += 1
-        for check_id, count in by_check.items():
+        for check_id, tally in by_check.items():
             table.add_row(
                 terminal_text(check_id),
-                str(count["passed"]),
-                str(count["failed"]),
-                str(count["error"] + count["timeout"]),
-                str(count["missing"]),
-                str(count["manual"]),
+                str(tally["passed"]),
+                str(tally["failed"]),
+                str(tally["error"] + tally["timeout"]),
+                str(tally["missing"]),
+                str(tally["manual"]),
             )
     console.print(table)
     if results:

@@ -18,13 +18,14 @@ from rich.console import Console
 
 import grader
 from grader.assignment import RubricError, load_assignment
+from grader.atomic import write_json_atomic
 from grader.export.graded import GradedEntry, Origin, check_infos
 from grader.export.gradescope import results
-from grader.export.results import write_json_atomic
 from grader.grading import grade_submission, grading_plan
+from grader.infer import infer_assignment
 from grader.load.discover import UsageError, read_submission
 from grader.model import Submission
-from grader.run.sandbox import SandboxError, choose_sandbox
+from grader.run.sandbox import DEFAULT_SANDBOX, SandboxError, choose_sandbox
 
 SUBMISSION = Path("/autograder/submission")
 RESULTS = Path("/autograder/results/results.json")
@@ -35,16 +36,16 @@ def main(
     *,
     submission: Path = SUBMISSION,
     results_path: Path = RESULTS,
-    assignment: str = "sheet3",
+    assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
-    sandbox: str = "auto",
+    sandbox: str = DEFAULT_SANDBOX,
     console: Console | None = None,
 ) -> int:
     """Grade and write ``results.json``; 0 when it was written, 1 when only an error was."""
     console = console or Console()
     try:
-        spec = load_assignment(assignment, course)
+        spec = load_assignment(infer_assignment(assignment, course=course), course)
         layer = choose_sandbox(sandbox)
         plan = grading_plan(spec, DEFAULT_SEED if seed is None else seed)
     except (RubricError, SandboxError) as exc:
@@ -107,7 +108,7 @@ exec python3 -m grader gradescope --course "$ROOT/source" --assignment {assignme
 def build(
     *,
     output: Path,
-    assignment: str = "sheet3",
+    assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
     console: Console | None = None,
@@ -118,7 +119,7 @@ def build(
     submissions. The hidden seed is fixed in ``run_autograder``: every student gets the same
     hidden cases."""
     console = console or Console(stderr=True)
-    spec = load_assignment(assignment, course)
+    spec = load_assignment(infer_assignment(assignment, course=course), course)
     package = Path(grader.__file__).resolve().parent
     project = package.parent / "pyproject.toml"
     if not project.exists():

@@ -8,23 +8,25 @@ from pathlib import Path
 import nbformat
 from rich.console import Console
 
-from grader.assign import student_notebook
 from grader.assignment import load_assignment
 from grader.bundle import bundle_name, read_bundle, write_bundle
 from grader.handout import build_wheel, student_readme
+from grader.infer import infer_assignment
+from grader.master import student_notebook
 from grader.selfcheck.cells import add_check_cells
 
 
 def main(
     *,
-    assignment: str,
+    assignment: str | None = None,
     out: Path,
     course: str | None = None,
     wheel: bool = True,
     console: Console | None = None,
 ) -> int:
     console = console or Console()
-    spec = load_assignment(assignment, course)
+    spec = load_assignment(infer_assignment(assignment, course=course), course)
+    assignment = spec.name
     out.mkdir(parents=True, exist_ok=True)
     bundle = write_bundle(spec, out / bundle_name(assignment))
     written = [bundle]

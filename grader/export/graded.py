@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.export.results import write_json_atomic
+from grader.atomic import write_json_atomic
 from grader.load.discover import UsageError
 from grader.load.roster import Roster, RosterStudent, reconcile
 from grader.model import CheckResult, Submission, SubmissionResult

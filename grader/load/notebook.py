@@ -17,7 +17,7 @@ from grader.selfcheck.cells import checker_names, is_selfcheck_source
 
 ANSWER_MARKER = re.compile(r"\A\s*<!--\s*answer:\s*([\w.\-]+)\s*-->")
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-# The prompt `grader release` leaves in an answer cell (grader/assign.py), and its usual kin:
+# The prompt `grader release` leaves in an answer cell (grader/master.py), and its usual kin:
 # where it stands, in any emphasis, it is not part of the answer.
 PLACEHOLDER = re.compile(
     r"^[ \t*_]*(?:write[ \t]+)?your[ \t]+answer[ \t]+here[ \t]*[.!:]?[ \t*_]*$",

@@ -1,9 +1,11 @@
 """Turn graded submissions into reports: one HTML and one Markdown page per student, and an
 HTML summary of the class.
 
-Templates are jinja2 files looked up in the course's ``templates/<assignment>/``, then
-``templates/``, then the defaults shipped in this package. Student text (answers, output, error
-messages) is untrusted: HTML is autoescaped, Markdown quotes it in fenced blocks or blockquotes.
+Templates are jinja2 files, one copy of each shipped in this package (``templates/``). A course
+may override any of them: its own ``templates/<assignment>/`` is looked in first, then its
+``templates/``, then the package's; a course without that folder uses the package's. Student
+text (answers, output, error messages) is untrusted: HTML is autoescaped, Markdown quotes it in
+fenced blocks or blockquotes.
 """
 
 from __future__ import annotations

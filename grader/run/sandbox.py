@@ -25,6 +25,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from grader.errors import UserError
 from grader.run import cgroup, ipc
@@ -145,9 +146,14 @@ class Sandbox:
             ipc.remove_owned_by(self.uid)
 
 
-def choose_sandbox(name: str = "auto") -> Sandbox:
+SandboxChoice = Literal["auto", "bwrap", "process"]
+SANDBOX_CHOICES: tuple[str, ...] = get_args(SandboxChoice)
+DEFAULT_SANDBOX: SandboxChoice = "auto"
+
+
+def choose_sandbox(name: str = DEFAULT_SANDBOX) -> Sandbox:
     """The layer called ``name``; ``auto`` is bwrap where it works, else process."""
-    if name not in ("auto", "bwrap", "process"):
+    if name not in SANDBOX_CHOICES:
         raise SandboxError(f"unknown sandbox {name!r}: choose auto, bwrap or process")
     uid = _thread_uid() if os.geteuid() == 0 else None
     if name in ("auto", "bwrap"):

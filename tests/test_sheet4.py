@@ -1,6 +1,7 @@
-"""The second assignment (rubrics/sheet4.yaml, reference/sheet4.py), written with the authoring
-guide alone: graded and self-checked on the submissions of tests/fixtures/sheet4/, with a
-statistical check that is not Normal (Bernoulli) and a comparator of the course's own.
+"""The second assignment (the course examples/sheet4: its rubric and reference), written with
+the authoring guide alone: graded and self-checked on the submissions in
+examples/sheet4/submissions/, with a statistical check that is not Normal (Bernoulli) and a
+comparator of the course's own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from grader.commands import check as check_command
 from grader.grading import Plan, grade_submission, grading_plan
 from grader.load.discover import read_submission
 
-FIXTURES = ROOT / "tests" / "fixtures" / "sheet4"
+COURSE = ROOT / "examples" / "sheet4"  # a course folder of its own
+FIXTURES = COURSE / "submissions"
 AUTOMATIC = 32  # of the rubric's 36: 4 are a written answer
 
 # fixture -> (check id -> (status, the known mistake named on its cases, or None))
@@ -38,7 +40,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def sheet4() -> Assignment:
-    return load_assignment("sheet4", ROOT)
+    return load_assignment("sheet4", COURSE)
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS review_notes (
 """
 
 
+# student -> check id -> (score, comment or reason, grader)
+_PerStudent = dict[str, dict[str, tuple[float, str, str]]]
+
+
 class GradebookError(UserError, RuntimeError):
     """A gradebook that cannot be used, with the file and what to do."""
 
@@ -205,16 +209,21 @@ class Gradebook:
     ) -> Iterator[SubmissionResult]:
         """Stored results in student order, with manual grades and overrides applied; one at a
         time."""
-        manual = self._manual(assignment)
-        overrides = self._overrides(assignment)
+        manual, overrides = self._manual(assignment), self._overrides(assignment)
         rows = self.db.execute(
             "SELECT student, result FROM submissions WHERE assignment = ? ORDER BY student",
             (assignment,),
         )
         for student, text in rows:
             if students is None or student in students:
-                result = _with_manual(self._read(text, student), manual.get(student, {}))
-                yield _with_overrides(result, overrides.get(student, {}))
+                yield self._applied(text, student, manual, overrides)
+
+    def _applied(
+        self, text: str, student: str, manual: _PerStudent, overrides: _PerStudent
+    ) -> SubmissionResult:
+        """A stored result with the student's manual grades and overrides applied."""
+        result = _with_manual(self._read(text, student), manual.get(student, {}))
+        return _with_overrides(result, overrides.get(student, {}))
 
     def _read(self, text: str, student: str) -> SubmissionResult:
         """A stored result, of any schema up to this grader's (:mod:`grader.stored`)."""
@@ -231,17 +240,8 @@ class Gradebook:
         ).fetchone()
         if row is None:
             return None
-        result = _with_manual(
-            self._read(row[0], student), self._manual(assignment, student).get(student, {})
-        )
-        return _with_overrides(result, self._overrides(assignment, student).get(student, {}))
-
-    def students(self, assignment: str) -> set[str]:
-        """The students with a stored result."""
-        rows = self.db.execute(
-            "SELECT student FROM submissions WHERE assignment = ?", (assignment,)
-        )
-        return {student for (student,) in rows}
+        manual, overrides = self._manual(assignment, student), self._overrides(assignment, student)
+        return self._applied(row[0], student, manual, overrides)
 
     def set_override(
         self,
@@ -376,26 +376,24 @@ class Gradebook:
                 (assignment, student, check_id, adjustment, comment, reviewer, _now()),
             )
 
-    def _manual(
-        self, assignment: str, student: str | None = None
-    ) -> dict[str, dict[str, tuple[float, str, str]]]:
-        grades: dict[str, dict[str, tuple[float, str, str]]] = {}
-        query = "SELECT student, check_id, score, comment, grader FROM manual_grades "
-        query += "WHERE assignment = ?" + (" AND student = ?" if student is not None else "")
-        args = (assignment,) if student is None else (assignment, student)
-        for who, check_id, score, comment, grader in self.db.execute(query, args):
-            grades.setdefault(who, {})[check_id] = (score, comment, grader)
-        return grades
+    def _manual(self, assignment: str, student: str | None = None) -> _PerStudent:
+        """Manual grades by student and check: (score, comment, grader)."""
+        return self._per_student("manual_grades", "comment", assignment, student)
 
-    def _overrides(
-        self, assignment: str, student: str | None = None
-    ) -> dict[str, dict[str, tuple[float, str, str]]]:
-        found: dict[str, dict[str, tuple[float, str, str]]] = {}
-        query = "SELECT student, check_id, score, reason, grader FROM overrides "
-        query += "WHERE assignment = ?" + (" AND student = ?" if student is not None else "")
-        args = (assignment,) if student is None else (assignment, student)
-        for who, check_id, score, reason, grader in self.db.execute(query, args):
-            found.setdefault(who, {})[check_id] = (score, reason, grader)
+    def _overrides(self, assignment: str, student: str | None = None) -> _PerStudent:
+        """Overrides by student and check: (score, reason, grader)."""
+        return self._per_student("overrides", "reason", assignment, student)
+
+    def _per_student(
+        self, table: str, text: str, assignment: str, student: str | None
+    ) -> _PerStudent:
+        query = f"SELECT student, check_id, score, {text}, grader FROM {table} WHERE assignment = ?"
+        args: tuple[str, ...] = (assignment,)
+        if student is not None:
+            query, args = query + " AND student = ?", (assignment, student)
+        found: _PerStudent = {}
+        for who, check_id, score, words, grader in self.db.execute(query, args):
+            found.setdefault(who, {})[check_id] = (score, words, grader)
         return found
 
 

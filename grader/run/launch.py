@@ -263,6 +263,14 @@ class ForkServer(_Worker):
         self.control = ours
         return self.process, ours
 
+    def boot(self) -> None:
+        """Start the server now (its Python and numpy load while the caller goes on); the
+        first ``start`` would do it otherwise."""
+        try:
+            self._boot()
+        except (OSError, subprocess.SubprocessError):
+            self._kill()  # ``start`` tries again and reports a failure as the child's
+
     def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
         area, workdir = self._new_area(job)
         job = {

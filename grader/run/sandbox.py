@@ -231,7 +231,7 @@ def claim_uid() -> int:
     process of the sandbox's user" then kills only what this grader started."""
     accounts = {entry.pw_uid for entry in pwd.getpwall()}
     start = os.getpid() % len(SANDBOX_UIDS)
-    busy = _uids_running()
+    busy: set[int] = set()  # seen running in the last look at /proc
     for step in range(len(SANDBOX_UIDS)):
         uid = SANDBOX_UIDS[(start + step) % len(SANDBOX_UIDS)]
         if uid in accounts or uid in busy or uid in _CLAIMED:
@@ -242,7 +242,8 @@ def claim_uid() -> int:
         except OSError:
             claim.close()
             continue  # another grader holds it
-        if _processes_of(uid):  # it started while we looked: leave it
+        busy = _uids_running()  # looked at after the claim: nothing can start as uid since
+        if uid in busy:  # left by a grader that died, or used by something else
             claim.close()
             continue
         _CLAIMED[uid] = claim

@@ -82,7 +82,7 @@ failing correct work is therefore at most alpha by construction; bench/power.py 
 tests/test_stats.py count false failures (and check each test's level at 0.05) to show that
 nothing in the code undoes it.
 
-Power, and what each test costs. About 60,000 weights in one sample see a 5% variance error
+Power, and what each test costs. About 60,000 values in one sample see a 5% variance error
 with probability 0.999 at these levels (z ≈ 0.05·√(m/2) must exceed about 5.6 + 3.1); the
 hidden 10×128×128 case has 163,840 (z ≈ 14), the public four-call case about 52,000 (z ≈ 8,
 for the self-check). The tail and shape counts see a Student-t(10), a 2σ-truncated normal or a
@@ -90,7 +90,7 @@ for the self-check). The tail and shape counts see a Student-t(10), a 2σ-trunca
 pair and call correlations see copied rows, correlated neighbours and a matrix that ignores
 its generator at r = 0.5 to 1, where a lag or call test on the hidden case resolves r ≈ 0.03
 and a pair test r ≈ 0.6. Measured rejection rates: bench/RESULTS.md.
-CPU cost on the 163,840-weight case (best of 40, one core): standardising 0.12 ms, mean and
+CPU cost on the 163,840-value case (best of 40, one core): standardising 0.12 ms, mean and
 variance 0.12 ms, the six counts 0.44 ms, the eight lags 2.8 ms, the two pair tests (one
 128×128 matrix) 0.3 ms, the call test 0.16 ms: a few passes over the sample, two small matrix
 products and no sort (the Kolmogorov–Smirnov test this replaces sorted the sample and had no
@@ -432,7 +432,7 @@ def _calls(matrices: np.ndarray) -> Finding:
     half = matrices.shape[0] // 2
     r, p = _correlation(matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2])
     words = (
-        f"calls with different generators returned correlated weights (r = {r:.3g})"
+        f"calls with different generators returned correlated values (r = {r:.3g})"
         + (": the same matrix every time" if r > 0.999 else "")
         + "; is `rng` used for every draw, with no seed of your own inside the function?"
     )

@@ -1,7 +1,8 @@
 """Exact statistical tests for values drawn at random, with an honest rate of failing correct work.
 
-A random expectation is a *distribution*: an open family, today ``Normal``, ``Bernoulli`` and
-``Uniform`` (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each member brings its test
+A random expectation is a *distribution*: an open family, today ``Normal``, ``Bernoulli``,
+``Uniform`` and ``Categorical`` (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each
+member brings its test
 (``test(sample, alpha) -> Evidence``), its JSON form for the public bundle (``to_json`` /
 ``distribution_from_json``) and its mistake matching (``explains``: would this wrong
 distribution produce the sample, by the same tests).
@@ -76,9 +77,30 @@ H0: the entries are i.i.d. uniform on [low, high). Write u = (x − low)/(high �
    Bernoulli test) are equal with probability ¼ exactly: Binomial(pairs, ¼).  (2 or 3 tests)
    T = 8, or 9 with calls.
 
+The Categorical test
+====================
+
+H0: the entries are i.i.d., each one of k distinct values v₁ … v_k with probabilities
+p₁ … p_k (all positive, summing to 1). Write c for the index of the value an entry is.
+
+1. values: every entry is one of the values (relative error ≤ 1e-9). Certain under H0
+   (p-value 1 or 0); the feedback names the values seen that are none of them.  (1 test)
+2. shares: Pearson's χ² = Σ (Oᵢ − Eᵢ)²/Eᵢ over the cells, with k' − 1 degrees of freedom
+   (upper tail). Each cell expects Eᵢ ≥ 5 entries: values expecting fewer are pooled into
+   one cell, and that cell, if it still expects fewer than 5, is joined to the least likely
+   other cell; a sample too small to leave two cells is refused when the expectation is made
+   (an author's error). This is the one test of the module whose null law is asymptotic
+   (χ² is the limit of the multinomial statistic); with every cell at ≥ 5 its level is the
+   textbook approximation, and tests/test_categorical.py counts its rejections of correct
+   samples at a nominal 0.01 within a two-sided binomial bound.                   (1 test)
+3. dependence: the pairs of the Bernoulli test (rows, columns, calls), each equal with
+   probability q = Σpᵢ² exactly under H0: Binomial(pairs, q).                  (2 or 3 tests)
+   T = 4, or 5 with calls.
+
 The p-values come from scipy.special (ndtr, chdtr/chdtrc, bdtr/bdtrc, betainc), accurate to
 about 1e-13 relatively at these arguments: nothing that could move a level of 1e-8. The rate of
-failing correct work is therefore at most alpha by construction; bench/power.py and
+failing correct work is therefore at most alpha by construction (the categorical χ² aside: its
+law is the asymptotic one); bench/power.py and
 tests/test_stats.py count false failures (and check each test's level at 0.05) to show that
 nothing in the code undoes it.
 
@@ -282,10 +304,78 @@ class Uniform:
         return cls(tuple(int(n) for n in data["shape"]), float(data["low"]), float(data["high"]))
 
 
+@dataclass(frozen=True)
+class Categorical:
+    """The expectation "an array of this shape, entries i.i.d., each one of ``values`` with
+    the matching entry of ``probabilities``" (a class label drawn from a softmax, a die)."""
+
+    shape: tuple[int, ...]
+    values: tuple[float, ...]
+    probabilities: tuple[float, ...]
+    kind: ClassVar[str] = "categorical"
+
+    def __post_init__(self) -> None:
+        values = tuple(float(v) for v in self.values)
+        probabilities = tuple(float(p) for p in self.probabilities)
+        object.__setattr__(self, "shape", tuple(int(n) for n in self.shape))
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "probabilities", probabilities)
+        if len(values) < 2 or len(values) != len(probabilities):
+            raise ValueError(
+                f"Categorical: {len(values)} values and {len(probabilities)} probabilities: "
+                "give two or more values, one probability each"
+            )
+        if not all(np.isfinite(values)) or len(_cells(np.asarray(values), values)[1]) > 0:
+            raise ValueError(f"Categorical: the values {values} must be finite and distinct")
+        if min(probabilities) <= 0.0 or abs(sum(probabilities) - 1.0) > 1e-9:
+            raise ValueError(
+                f"Categorical: the probabilities {probabilities} must be positive and sum to 1"
+            )
+        pooled = pooled_cells(probabilities, int(np.prod(self.shape)))
+        if len(pooled) < 2:
+            raise ValueError(
+                f"Categorical: a sample of {int(np.prod(self.shape)):,} entries expects fewer "
+                f"than {MIN_EXPECTED:g} of every value but one (probabilities {probabilities}): "
+                "the goodness-of-fit test needs a larger sample"
+            )
+
+    def describe(self) -> str:
+        values = ", ".join(f"{v:.6g}" for v in self.values)
+        shares = ", ".join(f"{p:.4g}" for p in self.probabilities)
+        return f"i.i.d., each one of {values} with probabilities {shares}"
+
+    def test(self, sample: np.ndarray, alpha: float) -> Evidence:
+        return test_categorical_sample(sample, self, alpha)
+
+    def explains(self, sample: np.ndarray, alpha: float) -> bool:
+        x = np.asarray(sample, dtype=np.float64)
+        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
+
+    def stacked(self, repeat: int) -> Categorical:
+        return Categorical((repeat, *self.shape), self.values, self.probabilities)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "shape": list(self.shape),
+            "values": list(self.values),
+            "probabilities": list(self.probabilities),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Categorical:
+        return cls(
+            tuple(int(n) for n in data["shape"]),
+            tuple(float(v) for v in data["values"]),
+            tuple(float(p) for p in data["probabilities"]),
+        )
+
+
 DISTRIBUTIONS: dict[str, Any] = {  # kind -> class, with from_json
     Normal.kind: Normal,
     Bernoulli.kind: Bernoulli,
     Uniform.kind: Uniform,
+    Categorical.kind: Categorical,
 }
 
 
@@ -584,6 +674,87 @@ def test_uniform_sample(sample: np.ndarray, expected: Uniform, alpha: float) -> 
     return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
 
 
+# --- the Categorical test -------------------------------------------------------------------
+
+MIN_EXPECTED = 5.0  # the smallest expected count of a cell of the goodness-of-fit test
+
+
+def pooled_cells(probabilities: tuple[float, ...], m: int) -> list[tuple[int, ...]]:
+    """The cells of the goodness-of-fit test, as tuples of value indices: each value alone when
+    it expects at least MIN_EXPECTED of the m entries, the sparse ones pooled into one cell,
+    and that cell, if still sparse, joined to the least likely of the others. A single cell
+    left means no test is possible (the constructor refuses it)."""
+    dense = [i for i, p in enumerate(probabilities) if m * p >= MIN_EXPECTED]
+    sparse = tuple(i for i, p in enumerate(probabilities) if m * p < MIN_EXPECTED)
+    cells = [(i,) for i in dense]
+    if sparse:
+        if m * sum(probabilities[i] for i in sparse) >= MIN_EXPECTED or not cells:
+            cells.append(sparse)
+        else:
+            smallest = min(range(len(cells)), key=lambda c: probabilities[cells[c][0]])
+            cells[smallest] = tuple(sorted(cells[smallest] + sparse))
+    return cells
+
+
+def _cells(x: np.ndarray, values: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The index of the value each entry is (relative error ≤ VALUE_RTOL), -1 for none, and the
+    entries that are more than one value (non-empty only for values too close together)."""
+    index = np.full(x.shape, -1, dtype=np.int32)
+    twice = np.zeros(x.shape, dtype=bool)
+    for i, value in enumerate(values):
+        match = np.isclose(x, value, rtol=VALUE_RTOL, atol=0.0)
+        twice |= match & (index >= 0)
+        index[match] = i
+    return index, np.flatnonzero(twice)
+
+
+def test_categorical_sample(sample: np.ndarray, expected: Categorical, alpha: float) -> Evidence:
+    """Test ``sample`` against ``expected`` at total level ``alpha`` (see the module's text)."""
+    x = np.asarray(sample, dtype=np.float64)
+    matrices = x.reshape(1, 1, -1) if x.ndim < 2 else x.reshape(-1, *x.shape[-2:])
+    index, _ = _cells(matrices, expected.values)
+    findings = [_categorical_support(index, x, expected), _goodness_of_fit(index, expected)]
+    findings += _pair_tests(index, float(np.sum(np.square(expected.probabilities))))
+    level = alpha / len(findings)
+    return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
+
+
+def _categorical_support(index: np.ndarray, x: np.ndarray, expected: Categorical) -> Finding:
+    """Every entry is one of the values: certain under H0, so its p-value is 1 or 0."""
+    outside = int(np.count_nonzero(index < 0))
+    if outside == 0:
+        return Finding("values", "support", 1.0, "")
+    strays = np.unique(x.ravel()[(index < 0).ravel()])[:4]
+    allowed = ", ".join(f"{v:.6g}" for v in expected.values)
+    words = (
+        f"{outside:,} of {x.size:,} values are none of {allowed} (seen: "
+        f"{', '.join(f'{v:.6g}' for v in strays)}{', ...' if strays.size == 4 else ''})"
+    )
+    return Finding("values", "support", 0.0, words)
+
+
+def _goodness_of_fit(index: np.ndarray, expected: Categorical) -> Finding:
+    """Pearson's χ² over the (pooled) cells, on the entries that are one of the values."""
+    counts = np.bincount(index[index >= 0].ravel(), minlength=len(expected.values))
+    m = int(counts.sum())
+    cells = pooled_cells(expected.probabilities, m)
+    if m == 0 or len(cells) < 2:  # every entry outside the support: the values test says so
+        return Finding("shares of the values", "shape", 1.0, "")
+    observed = np.array([counts[list(c)].sum() for c in cells], dtype=np.float64)
+    wanted = np.array([m * sum(expected.probabilities[i] for i in c) for c in cells])
+    statistic = float(np.sum((observed - wanted) ** 2 / wanted))
+    worst = int(np.argmax(np.abs(observed - wanted) / np.sqrt(wanted)))
+    which = " or ".join(f"{expected.values[i]:.6g}" for i in cells[worst])
+    words = (
+        f"{which} makes up {observed[worst] / m:.4g} of the values where its probability is "
+        f"{wanted[worst] / m:.4g} ({int(observed[worst]):,} of {m:,} entries, about "
+        f"{wanted[worst]:,.0f} expected; χ² = {statistic:.4g} on {len(cells) - 1} degrees of "
+        "freedom)"
+    )
+    p = float(_special().chdtrc(len(cells) - 1, statistic))
+    return Finding("shares of the values", "shape", p, words)
+
+
 # kept for the callers of the earlier API
 SampleTest = Evidence
 
@@ -596,6 +767,7 @@ def variance_consistent(sample: np.ndarray, expected: Normal, alpha: float) -> b
 __all__ = [
     "DISTRIBUTIONS",
     "Bernoulli",
+    "Categorical",
     "Distribution",
     "Evidence",
     "Finding",
@@ -603,6 +775,7 @@ __all__ = [
     "Uniform",
     "distribution_from_json",
     "test_bernoulli_sample",
+    "test_categorical_sample",
     "test_normal_sample",
     "test_uniform_sample",
     "tests_run",

@@ -2,10 +2,9 @@
 
 A random expectation is a *distribution*: an open family, today ``Normal``, ``Bernoulli``,
 ``Uniform`` and ``Categorical`` (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each
-member brings its test
-(``test(sample, alpha) -> Evidence``), its JSON form for the public bundle (``to_json`` /
-``distribution_from_json``) and its mistake matching (``explains``: would this wrong
-distribution produce the sample, by the same tests).
+member brings its test (``test(sample, alpha) -> Evidence``), its JSON form for the public
+bundle (``to_json`` / ``distribution_from_json``) and its mistake matching (``explains``: would
+this wrong distribution produce the sample, by the same tests).
 
 The Normal test, and why a correct sampler fails with probability at most alpha
 =================================================================================

@@ -75,9 +75,8 @@ def read_bundle(path: Path) -> Plan:
     checks = tuple(_check_from_json(c) for c in data["checks"])
     cases = tuple(_case_from_json(c) for c in data["cases"])
     limits = Limits(**data.get("limits", {}))
-    return Plan(
-        data["assignment"], data.get("title", data["assignment"]), checks, cases, limits=limits
-    )
+    name = str(data["assignment"])
+    return Plan(name, str(data.get("title", name)), checks, cases, limits=limits)
 
 
 def cached_bundle(assignment: Assignment) -> Path:

@@ -752,7 +752,7 @@ def pooled_cells(probabilities: tuple[float, ...], m: int) -> list[tuple[int, ..
     left means no test is possible (the constructor refuses it)."""
     dense = [i for i, p in enumerate(probabilities) if m * p >= MIN_EXPECTED]
     sparse = tuple(i for i, p in enumerate(probabilities) if m * p < MIN_EXPECTED)
-    cells = [(i,) for i in dense]
+    cells: list[tuple[int, ...]] = [(i,) for i in dense]
     if sparse:
         if m * sum(probabilities[i] for i in sparse) >= MIN_EXPECTED or not cells:
             cells.append(sparse)

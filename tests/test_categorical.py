@@ -1,7 +1,7 @@
 """The categorical kind: a sample of values from a finite set with given probabilities, tested
-by Pearson's χ² goodness of fit (sparse cells pooled) at the stated false-failure rate, with
-named reasons for values outside the set and for dependent draws; its JSON form, its mistake
-matching, and a course using it graded and self-checked from its public bundle.
+by the exact binomial count of each value at the stated false-failure rate, with named reasons
+for values outside the set and for dependent draws; its JSON form, its mistake matching, and a
+course using it graded and self-checked from its public bundle.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from scipy import stats as scipy_stats
 from grader import Notebook
 from grader.assignment import load_assignment
 from grader.bundle import _decode, _encode, write_bundle
-from grader.check.stats import DISTRIBUTIONS, Categorical, distribution_from_json, pooled_cells
+from grader.check import stats
+from grader.check.stats import DISTRIBUTIONS, Categorical, distribution_from_json
 from grader.grading import grade_submission, grading_plan
 from grader.load.discover import read_submission
 
@@ -41,64 +42,76 @@ def test_categorical_is_a_member_of_the_registry() -> None:
     assert DISTRIBUTIONS["categorical"] is Categorical
 
 
+def rejection_rate(m: int, p: float, q: float, level: float) -> float:
+    """The exact probability that the share test of a value of probability p rejects at
+    ``level`` when the value is drawn with probability q: the binomial mass of the counts it
+    rejects."""
+    counts = np.arange(m + 1)
+    rejected = [stats._binomial(int(c), m, p) < level for c in counts]
+    return float(scipy_stats.binom.pmf(counts, m, q)[rejected].sum())
+
+
+def within(count: int, trials: int, rate: float, tail: float = 5e-5) -> bool:
+    """``count`` is a plausible draw of Binomial(trials, rate): in neither tail beyond ``tail``."""
+    low = scipy_stats.binom.ppf(tail, trials, rate)
+    return bool(low <= count <= scipy_stats.binom.isf(tail, trials, rate))
+
+
 def test_correct_samples_fail_at_most_at_the_stated_rate() -> None:
     """2,000 seeded correct samples at alpha = 0.01: the count of failures of the whole test is
-    at most Binomial(2000, 0.01) (the union bound), and the χ² test alone, at the full 0.01, is
-    rejected at its nominal rate within a two-sided binomial bound (it is not trivially
-    conservative)."""
+    at most Binomial(2000, 0.01) (the union bound), and each value's share test, at the full
+    0.01, rejects as often as its exact rejection probability says, within a two-sided binomial
+    bound (the test is exact, not merely conservative)."""
     rng = np.random.default_rng(14)
     trials, alpha = 2000, 0.01
-    failed = fitted = 0
+    failed = 0
+    shares = dict.fromkeys(VALUES, 0)
     for _ in range(trials):
         evidence = DICE.test(draw(rng), alpha)
         failed += not evidence.passed
-        fitted += evidence.p_values["shares of the values"] < alpha
+        for value in VALUES:
+            shares[value] += evidence.p_values[f"share of {value:g}"] < alpha
     assert failed <= upper_bound(trials, alpha)
-    low = int(scipy_stats.binom.ppf(5e-5, trials, alpha))
-    assert low <= fitted <= upper_bound(trials, alpha, 5e-5)
+    m = int(np.prod(SHAPE))
+    for value, p in zip(VALUES, PROBABILITIES, strict=True):
+        rate = rejection_rate(m, p, p, alpha)
+        assert 0.005 < rate <= alpha
+        assert within(shares[value], trials, rate), (value, shares[value], rate)
 
 
-def test_pooled_sparse_cells_keep_the_rate() -> None:
-    """Values expecting fewer than 5 entries are pooled: 2,000 correct samples of 200 entries,
-    two of whose four values expect 2 and 4 entries, still fail at most at the rate."""
+def test_rare_values_need_no_pooling() -> None:
+    """The counts are exact for any expected count: 2,000 correct samples of 200 entries, two
+    of whose four values expect 2 and 4 entries, fail at most at the rate; a rare value drawn
+    five times too often is seen."""
     probabilities = (0.68, 0.29, 0.01, 0.02)
     sparse = Categorical((200,), VALUES, probabilities)
-    assert pooled_cells(probabilities, 200) == [(0,), (1,), (2, 3)]
     rng = np.random.default_rng(15)
     failed = sum(
         not sparse.test(draw(rng, probabilities, (200,)), 0.01).passed for _ in range(2000)
     )
     assert failed <= upper_bound(2000, 0.01)
-
-
-def test_pooling_joins_a_still_sparse_pool_to_the_least_likely_cell() -> None:
-    assert pooled_cells((0.9, 0.06, 0.02, 0.02), 100) == [(0,), (1, 2, 3)]
-    assert pooled_cells((0.25, 0.25, 0.25, 0.25), 100) == [(0,), (1,), (2,), (3,)]
+    often = draw(rng, (0.6, 0.29, 0.05, 0.06), (200,))
+    assert sparse.test(often, 0.01).failed in ("share of 2", "share of 5")
 
 
 def test_power_against_a_named_wrong_distribution() -> None:
-    """Probabilities reversed (0.4, 0.3, 0.2, 0.1) are rejected by the χ² test every time;
-    a small shift (0.12, 0.2, 0.3, 0.38) is rejected as often as the noncentral χ² law
-    predicts at the test's level, within a two-sided binomial bound."""
+    """Probabilities reversed (0.4, 0.3, 0.2, 0.1) are rejected by a share test every time; a
+    small shift (0.12, 0.2, 0.3, 0.38) is seen by the share of 0 exactly as often as its
+    binomial law predicts at the test's level, within a two-sided binomial bound."""
     rng = np.random.default_rng(16)
     reversed_ = PROBABILITIES[::-1]
     for _ in range(200):
-        evidence = DICE.test(draw(rng, reversed_), 1e-6)
-        assert evidence.failed == "shares of the values"
+        assert DICE.test(draw(rng, reversed_), 1e-6).failed.startswith("share of")
 
     shifted = (0.12, 0.2, 0.3, 0.38)
     trials, alpha = 400, 0.01
-    level = DICE.test(draw(rng), alpha).level  # alpha / T, T = 4 tests
-    m = int(np.prod(SHAPE))
-    noncentrality = m * sum((q - p) ** 2 / p for q, p in zip(shifted, PROBABILITIES, strict=True))
-    power = float(scipy_stats.ncx2.sf(scipy_stats.chi2.isf(level, 3), 3, noncentrality))
+    level = DICE.test(draw(rng), alpha).level  # alpha / T, T = 7 tests
+    power = rejection_rate(int(np.prod(SHAPE)), 0.1, 0.12, level)
     assert 0.2 < power < 0.8  # a test of the power, not of a certainty
-    rejected = sum(
-        DICE.test(draw(rng, shifted), alpha).p_values["shares of the values"] < level
-        for _ in range(trials)
+    seen = sum(
+        DICE.test(draw(rng, shifted), alpha).p_values["share of 0"] < level for _ in range(trials)
     )
-    low = scipy_stats.binom.ppf(5e-5, trials, power)
-    assert low <= rejected <= scipy_stats.binom.isf(5e-5, trials, power)
+    assert within(seen, trials, power), (seen, power)
 
 
 def test_a_value_outside_the_set_fails_with_a_named_reason() -> None:
@@ -138,7 +151,6 @@ def test_the_json_form_goes_through_the_bundle() -> None:
         ((0, 1, 1), (0.2, 0.3, 0.5), (100,), "finite and distinct"),
         ((0, 1), (0.7, 0.2), (100,), "positive and sum to 1"),
         ((0, 1), (1.0, 0.0), (100,), "positive and sum to 1"),
-        ((0, 1, 2), (0.95, 0.04, 0.01), (10,), "the goodness-of-fit test needs a larger sample"),
     ],
 )
 def test_an_expectation_that_cannot_be_tested_is_an_author_error(

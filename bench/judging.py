@@ -33,18 +33,27 @@ DEFAULT_INPUTS = ROOT / "bench" / "work" / "judging-inputs.pkl"
 def record(folder: Path, inputs: Path, hidden_seed: int) -> None:
     """Grade each notebook of ``folder`` once and keep what every ``judge_check`` was given."""
     import grader.grading as grading
-    from grader.assignment import load_assignment
+    from grader.assignment import CheckSpec, load_assignment
+    from grader.check.cases import Case
+    from grader.check.engine import ReferenceLookup
     from grader.load.discover import read_submission
+    from grader.model import CheckResult, Outcome, RunLog
 
     plan = grading.grading_plan(load_assignment("sheet3", ROOT), hidden_seed=hidden_seed)
     kept: list[list[tuple[Any, ...]]] = []
     judge = grading.judge_check
 
-    def keeping(spec, cases, outcomes, log, lookup=None):  # type: ignore[no-untyped-def]
+    def keeping(
+        spec: CheckSpec,
+        cases: list[Case],
+        outcomes: list[Outcome],
+        log: RunLog,
+        lookup: ReferenceLookup | None = None,
+    ) -> CheckResult:
         kept[-1].append((spec, cases, outcomes, log))
         return judge(spec, cases, outcomes, log, lookup)
 
-    grading.judge_check = keeping  # type: ignore[assignment]
+    grading.judge_check = keeping
     for path in sorted(folder.glob("*.ipynb")):
         kept.append([])
         grading.grade_submission(read_submission(path), plan)

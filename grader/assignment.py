@@ -19,6 +19,7 @@ from typing import Any
 
 from grader.check.stats import DISTRIBUTIONS
 from grader.errors import UserError
+from grader.model import Visibility
 from grader.run.boundary import Limits
 
 SCHEMA_VERSION = 1
@@ -47,7 +48,7 @@ class CaseSet:
     """A group of cases made by one generator of the reference module."""
 
     generator: str
-    visibility: str = "public"  # public | hidden
+    visibility: Visibility = "public"
     count: int = 1
     seed: int = 0  # public cases use this seed; hidden ones a per-run seed
     compare: Compare | None = None  # overrides the check's comparison for these cases
@@ -302,7 +303,8 @@ def _parse_limits(raw: Any, where: _Where) -> Limits:
     _known_keys(raw, {f.name for f in fields(Limits)}, where)
     values = {key: _number(value, where.at(key), minimum=0.01) for key, value in raw.items()}
     integers = {f.name for f in fields(Limits) if f.type in ("int", int)}
-    return Limits(**{k: int(v) if k in integers else v for k, v in values.items()})
+    chosen: dict[str, Any] = {k: int(v) if k in integers else v for k, v in values.items()}
+    return Limits(**chosen)
 
 
 def _parse_compare(raw: Any, where: _Where) -> Compare:

@@ -11,11 +11,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment, CheckSpec, Compare, Mistake, RubricError
+from grader.atomic import write_text_atomic
 from grader.check.cases import Case, build_cases
 from grader.check.stats import Distribution, Normal, distribution_from_json
 from grader.grading import Plan
@@ -50,16 +50,10 @@ def build_bundle(assignment: Assignment) -> dict[str, Any]:
 
 
 def write_bundle(assignment: Assignment, path: Path) -> Path:
-    """Write the bundle atomically (a half-written bundle never exists)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the bundle atomically (a half-written bundle never exists); it is a handout,
+    readable by whoever it is handed to (0644)."""
     text = json.dumps(build_bundle(assignment), indent=1, ensure_ascii=False)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8"
-    ) as handle:
-        handle.write(text)
-    os.chmod(handle.name, 0o644)  # a handout: readable by whoever it is handed to
-    os.replace(handle.name, path)
-    return path
+    return write_text_atomic(text, path, mode=0o644)
 
 
 def read_bundle(path: Path) -> Plan:
@@ -81,9 +75,8 @@ def read_bundle(path: Path) -> Plan:
     checks = tuple(_check_from_json(c) for c in data["checks"])
     cases = tuple(_case_from_json(c) for c in data["cases"])
     limits = Limits(**data.get("limits", {}))
-    return Plan(
-        data["assignment"], data.get("title", data["assignment"]), checks, cases, limits=limits
-    )
+    name = str(data["assignment"])
+    return Plan(name, str(data.get("title", name)), checks, cases, limits=limits)
 
 
 def cached_bundle(assignment: Assignment) -> Path:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 # "pending": a self-check's automatic check whose cases cannot run from the public bundle
 Status = Literal["passed", "failed", "error", "timeout", "missing", "manual", "pending"]
+CaseStatus = Literal["passed", "failed", "error", "timeout", "missing"]  # of one case
+Visibility = Literal["public", "hidden"]
 STATUSES: tuple[str, ...] = (
     "passed",
     "failed",
@@ -141,8 +143,8 @@ class CaseResult:
     """One case of a check: the call's outcome judged against its expectation."""
 
     index: int
-    visibility: Literal["public", "hidden"]
-    status: Literal["passed", "failed", "error", "timeout", "missing"]
+    visibility: Visibility
+    status: CaseStatus
     message: str
     mistake: str | None = None
     plot: Plot | None = None

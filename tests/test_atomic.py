@@ -45,10 +45,9 @@ def test_mode_and_newline(tmp_path: Path) -> None:
 
 
 def test_no_other_module_writes_through_its_own_temporary_file() -> None:
-    """grader/bundle.py is left to the branch of issue 13 items 1-2, which edits it."""
     writers = sorted(
         str(p.relative_to(GRADER))
         for p in GRADER.rglob("*.py")
         if "os.replace(" in p.read_text(encoding="utf-8")
     )
-    assert writers == ["atomic.py", "bundle.py"]
+    assert writers == ["atomic.py"]

@@ -164,7 +164,7 @@ def test_a_mistake_without_variant_needs_a_reference_comparator(tmp_path: Path) 
 def test_an_unknown_kind_lists_the_registry(tmp_path: Path) -> None:
     rubric = RUBRIC.replace("kind: bernoulli", "kind: poisson")
     with pytest.raises(
-        RubricError, match="not one of allclose, normal, bernoulli, uniform, reference"
+        RubricError, match="not one of allclose, normal, bernoulli, uniform, categorical, reference"
     ):
         load_assignment("x", _course(tmp_path, rubric))
 

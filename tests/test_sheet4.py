@@ -1,7 +1,7 @@
 """The second assignment (the course examples/sheet4: its rubric and reference), written with
 the authoring guide alone: graded and self-checked on the submissions in
-examples/sheet4/submissions/, with a statistical check that is not Normal (Bernoulli) and a
-comparator of the course's own.
+examples/sheet4/submissions/, with statistical checks that are not Normal (a Bernoulli mask,
+categorical labels) and a comparator of the course's own.
 """
 
 from __future__ import annotations
@@ -23,18 +23,22 @@ from grader.load.discover import read_submission
 
 COURSE = ROOT / "examples" / "sheet4"  # a course folder of its own
 FIXTURES = COURSE / "submissions"
-AUTOMATIC = 32  # of the rubric's 36: 4 are a written answer
+AUTOMATIC = 38  # of the rubric's 42: 4 are a written answer
 
 # fixture -> (check id -> (status, the known mistake named on its cases, or None))
 EXPECTED = {
     "correct": {},
-    "not_rescaled": {"3a.dropout_mask": ("failed", "the mask not rescaled")},
+    "not_rescaled": {
+        "3a.dropout_mask": ("failed", "the mask not rescaled"),
+        "4.sample_labels": ("failed", "every class equally likely"),
+    },
     "swapped": {
         "1.softmax_grad": ("failed", "a sum instead of a mean"),
         "3a.dropout_mask": ("failed", "keep and drop swapped"),
+        "4.sample_labels": ("failed", "labels counted from 1"),
     },
     "unstable": {"2b.logsumexp_stable": ("failed", "exp overflowing")},
-    "shared_mask": {"3a.dropout_mask": ("failed", None)},
+    "shared_mask": {"3a.dropout_mask": ("failed", None), "4.sample_labels": ("failed", None)},
 }
 
 
@@ -98,17 +102,20 @@ def test_the_self_check_shows_the_check_it_cannot_run(bundle: Path) -> None:
     assert "Graded after you submit: 6 points" in checked["2b.logsumexp_stable"].feedback
     assert checked.passed and checked.score == checked.max_score == AUTOMATIC - 6
     text = str(checked)
-    assert "3 of 3 checks pass on the public cases (26/26 points)" in text
+    assert "4 of 4 checks pass on the public cases (32/32 points)" in text
     assert "(2b.logsumexp_stable) cannot run here: graded after you submit: 6 points" in text
     assert "graded after you submit: 6 points" in checked._repr_html_()
 
 
 @pytest.mark.parametrize("name", ["not_rescaled", "swapped"])
-def test_the_self_check_names_the_bernoulli_mistakes(bundle: Path, name: str) -> None:
+@pytest.mark.parametrize("check_id", ["3a.dropout_mask", "4.sample_labels"])
+def test_the_self_check_names_the_distribution_mistakes(
+    bundle: Path, name: str, check_id: str
+) -> None:
     checked = Notebook(bundle).check_all(_functions(name))
-    mask = checked["3a.dropout_mask"]
-    assert mask.status == "failed"
-    assert {c.mistake for c in mask.cases} == {EXPECTED[name]["3a.dropout_mask"][1]}
+    check = checked[check_id]
+    assert check.status == "failed"
+    assert {c.mistake for c in check.cases} == {EXPECTED[name][check_id][1]}
     assert not checked.passed
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from grader.assignment import Assignment, CheckSpec, Compare, RubricError
 from grader.check.stats import DISTRIBUTIONS, Distribution
-from grader.model import Call, Rng
+from grader.model import Call, Rng, Visibility
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Case:
 
     check_id: str
     index: int
-    visibility: str
+    visibility: Visibility
     call: Call
     compare: Compare
     expected: Any = None  # a value, a Distribution, or None for a reference comparator
@@ -65,7 +65,7 @@ def _case(
     assignment: Assignment,
     spec: CheckSpec,
     index: int,
-    visibility: str,
+    visibility: Visibility,
     args: tuple[Any, ...],
     repeat: int,
     compare: Compare,

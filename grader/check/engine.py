@@ -18,11 +18,13 @@ from grader.check.compare import as_numbers, compare_allclose, compare_distribut
 from grader.check.stats import DISTRIBUTIONS
 from grader.model import (
     CaseResult,
+    CaseStatus,
     CheckResult,
     NotPlain,
     Outcome,
     Rng,
     RunLog,
+    Status,
     Submission,
     Verdict,
 )
@@ -53,7 +55,7 @@ def judge_case(
         named = _match_mistake(case, outcome.value, alpha)
         if named:
             verdict = Verdict(False, verdict.message, named, verdict.plot, verdict.summary)
-    status = "passed" if verdict.passed else "failed"
+    status: CaseStatus = "passed" if verdict.passed else "failed"
     message = verdict.message if case.visibility == "public" else verdict.summary
     return CaseResult(case.index, case.visibility, status, message, verdict.mistake, verdict.plot)
 
@@ -217,11 +219,12 @@ def unreadable_check(spec: CheckSpec, problem: str) -> CheckResult:
     return CheckResult(spec.id, "error", 0.0, spec.points, problem, spec.title)
 
 
-def _status(results: list[CaseResult]) -> str:
+def _status(results: list[CaseResult]) -> Status:
     statuses = {r.status for r in results}
     if statuses == {"passed"}:
         return "passed"
-    for status in ("missing", "error", "timeout"):
+    worst_first: tuple[Status, ...] = ("missing", "error", "timeout")
+    for status in worst_first:
         if status in statuses:
             return status
     return "failed"
@@ -233,8 +236,8 @@ def _feedback(
     name = f"`{spec.function}`"
     total = len(results)
     if status == "passed":
-        hidden = sum(r.visibility == "hidden" for r in results)
-        extra = f" ({total - hidden} public, {hidden} hidden)" if hidden else ""
+        secret = sum(r.visibility == "hidden" for r in results)
+        extra = f" ({total - secret} public, {secret} hidden)" if secret else ""
         return f"{name} looks good: all {total} cases passed{extra}."
     if status == "missing":
         text = (

@@ -1,10 +1,10 @@
 """Exact statistical tests for values drawn at random, with an honest rate of failing correct work.
 
-A random expectation is a *distribution*: an open family, today ``Normal``, ``Bernoulli`` and
-``Uniform`` (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each member brings its test
-(``test(sample, alpha) -> Evidence``), its JSON form for the public bundle (``to_json`` /
-``distribution_from_json``) and its mistake matching (``explains``: would this wrong
-distribution produce the sample, by the same tests).
+A random expectation is a *distribution*: an open family, today ``Normal``, ``Bernoulli``,
+``Uniform`` and ``Categorical`` (``DISTRIBUTIONS`` maps a rubric's ``kind`` to its class). Each
+member brings its test (``test(sample, alpha) -> Evidence``), its JSON form for the public
+bundle (``to_json`` / ``distribution_from_json``) and its mistake matching (``explains``: would
+this wrong distribution produce the sample, by the same tests).
 
 The Normal test, and why a correct sampler fails with probability at most alpha
 =================================================================================
@@ -76,13 +76,32 @@ H0: the entries are i.i.d. uniform on [low, high). Write u = (x − low)/(high �
    Bernoulli test) are equal with probability ¼ exactly: Binomial(pairs, ¼).  (2 or 3 tests)
    T = 8, or 9 with calls.
 
+The Categorical test
+====================
+
+H0: the entries are i.i.d., each one of k distinct values v₁ … v_k with probabilities
+p₁ … p_k (all positive, summing to 1).
+
+1. values: every entry is one of the values (relative error ≤ 1e-9). Certain under H0
+   (p-value 1 or 0); the feedback names the values seen that are none of them.  (1 test)
+2. shares: the count of each value is exactly Binomial(m, pᵢ); two-sided exact binomial
+   tails, one test per value.                                                     (k tests)
+   Why not Pearson's χ² (the textbook test, every cell expecting ≥ 5 entries): its law is
+   the asymptotic one, and at the levels used here (about 1e-7 per test) it is far off. For
+   two values, where its exact tail is a binomial sum, it fails correct work 56× as often as
+   stated when a cell expects 5 entries, 20-36× at 10 to 20, 2-3× at 100 to 150 and 1.5× at
+   200: no pooling rule makes it honest at these levels, and the exact counts need none.
+3. dependence: the pairs of the Bernoulli test (rows, columns, calls), each equal with
+   probability q = Σpᵢ² exactly under H0: Binomial(pairs, q).                  (2 or 3 tests)
+   T = k + 3, or k + 4 with calls.
+
 The p-values come from scipy.special (ndtr, chdtr/chdtrc, bdtr/bdtrc, betainc), accurate to
 about 1e-13 relatively at these arguments: nothing that could move a level of 1e-8. The rate of
 failing correct work is therefore at most alpha by construction; bench/power.py and
 tests/test_stats.py count false failures (and check each test's level at 0.05) to show that
 nothing in the code undoes it.
 
-Power, and what each test costs. About 60,000 weights in one sample see a 5% variance error
+Power, and what each test costs. About 60,000 values in one sample see a 5% variance error
 with probability 0.999 at these levels (z ≈ 0.05·√(m/2) must exceed about 5.6 + 3.1); the
 hidden 10×128×128 case has 163,840 (z ≈ 14), the public four-call case about 52,000 (z ≈ 8,
 for the self-check). The tail and shape counts see a Student-t(10), a 2σ-truncated normal or a
@@ -90,15 +109,19 @@ for the self-check). The tail and shape counts see a Student-t(10), a 2σ-trunca
 pair and call correlations see copied rows, correlated neighbours and a matrix that ignores
 its generator at r = 0.5 to 1, where a lag or call test on the hidden case resolves r ≈ 0.03
 and a pair test r ≈ 0.6. Measured rejection rates: bench/RESULTS.md.
-CPU cost on the 163,840-weight case (best of 40, one core): standardising 0.12 ms, mean and
-variance 0.12 ms, the six counts 0.44 ms, the eight lags 2.8 ms, the two pair tests (one
-128×128 matrix) 0.3 ms, the call test 0.16 ms: a few passes over the sample, two small matrix
-products and no sort (the Kolmogorov–Smirnov test this replaces sorted the sample and had no
-exact tail at these sizes).
+CPU cost on the 163,840-value case (best of 80, one core, load 4-5): 2.6 ms in all, of which
+standardising with its two sums (Σz, Σz²) 0.19 ms, the squares per row and per column 0.09 ms,
+the six counts 0.44 ms, the eight lags 0.66 ms, the two pair tests (one 128×128 matrix)
+0.18 ms, the call test 0.08 ms. The sample is standardised once (``Standardised``) and its sums
+are passed down: the mean and variance tests, the reported moments, and ‖a‖², ‖b‖² of every
+lag test come from them, so each lag test sums only its products ⟨a, b⟩ (cut 4 of
+bench/RESULTS.md: 3.9 ms before). No sort (the Kolmogorov–Smirnov test this replaces sorted
+the sample and had no exact tail at these sizes).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -109,7 +132,10 @@ TAIL_THRESHOLDS = (2.0, 3.0, 4.0)  # counts of |z| > c
 CENTRE_THRESHOLDS = (0.5, 1.0)  # counts of |z| < c
 
 
-def _special():  # imported on first use: scipy costs a tenth of a second to import
+@functools.cache
+def _special() -> Any:
+    """scipy.special, imported on first use (scipy costs a tenth of a second to import) and
+    looked up once: the tests call it some 150 times per check."""
     from scipy import special
 
     return special
@@ -195,10 +221,10 @@ class Normal:
         x = np.asarray(sample, dtype=np.float64)
         if x.shape != tuple(self.shape):
             return False
-        squares = float(np.sum(((x - self.mean) / self.std) ** 2))
-        if _two_sided_chi2(squares, x.size) < alpha / tests_run(x.shape):
+        z = Standardised.of(x, self.mean, self.std)
+        if _two_sided_chi2(z.squares, x.size) < alpha / tests_run(x.shape):
             return False
-        return self.test(x, alpha).passed
+        return normal_evidence(z, self, alpha).passed
 
     def stacked(self, repeat: int) -> Normal:
         return Normal((repeat, *self.shape), self.var, self.mean)
@@ -282,10 +308,71 @@ class Uniform:
         return cls(tuple(int(n) for n in data["shape"]), float(data["low"]), float(data["high"]))
 
 
+@dataclass(frozen=True)
+class Categorical:
+    """The expectation "an array of this shape, entries i.i.d., each one of ``values`` with
+    the matching entry of ``probabilities``" (a class label drawn from a softmax, a die)."""
+
+    shape: tuple[int, ...]
+    values: tuple[float, ...]
+    probabilities: tuple[float, ...]
+    kind: ClassVar[str] = "categorical"
+
+    def __post_init__(self) -> None:
+        values = tuple(float(v) for v in self.values)
+        probabilities = tuple(float(p) for p in self.probabilities)
+        object.__setattr__(self, "shape", tuple(int(n) for n in self.shape))
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "probabilities", probabilities)
+        if len(values) < 2 or len(values) != len(probabilities):
+            raise ValueError(
+                f"Categorical: {len(values)} values and {len(probabilities)} probabilities: "
+                "give two or more values, one probability each"
+            )
+        if not all(np.isfinite(values)) or len(_cells(np.asarray(values), values)[1]) > 0:
+            raise ValueError(f"Categorical: the values {values} must be finite and distinct")
+        if min(probabilities) <= 0.0 or abs(sum(probabilities) - 1.0) > 1e-9:
+            raise ValueError(
+                f"Categorical: the probabilities {probabilities} must be positive and sum to 1"
+            )
+
+    def describe(self) -> str:
+        values = ", ".join(f"{v:.6g}" for v in self.values)
+        shares = ", ".join(f"{p:.4g}" for p in self.probabilities)
+        return f"i.i.d., each one of {values} with probabilities {shares}"
+
+    def test(self, sample: np.ndarray, alpha: float) -> Evidence:
+        return test_categorical_sample(sample, self, alpha)
+
+    def explains(self, sample: np.ndarray, alpha: float) -> bool:
+        x = np.asarray(sample, dtype=np.float64)
+        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
+
+    def stacked(self, repeat: int) -> Categorical:
+        return Categorical((repeat, *self.shape), self.values, self.probabilities)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "shape": list(self.shape),
+            "values": list(self.values),
+            "probabilities": list(self.probabilities),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Categorical:
+        return cls(
+            tuple(int(n) for n in data["shape"]),
+            tuple(float(v) for v in data["values"]),
+            tuple(float(p) for p in data["probabilities"]),
+        )
+
+
 DISTRIBUTIONS: dict[str, Any] = {  # kind -> class, with from_json
     Normal.kind: Normal,
     Bernoulli.kind: Bernoulli,
     Uniform.kind: Uniform,
+    Categorical.kind: Categorical,
 }
 
 
@@ -307,42 +394,92 @@ def tests_run(shape: tuple[int, ...]) -> int:
     return 2 + counts + 2 * len(LAGS) + 2 + int(calls)
 
 
+class Standardised:
+    """One sample as z = (x − mean)/std, a stack of matrices (L, R, C), with the sums that
+    several of its tests need: computed once per sample (the squares per line on first use)
+    and passed down."""
+
+    def __init__(self, matrices: np.ndarray) -> None:
+        self.matrices = matrices
+        flat = matrices.ravel()
+        self.total = float(flat.sum())  # Σz
+        self.squares = float(np.dot(flat, flat))  # Σz²
+
+    @property
+    def flat(self) -> np.ndarray:
+        return self.matrices.ravel()
+
+    @classmethod
+    def of(cls, x: np.ndarray, mean: float, std: float) -> Standardised:
+        z = x / std if mean == 0 else x - mean  # x − 0 is x: one pass fewer
+        if mean != 0:
+            z /= std  # in place: the same numbers as (x − mean) / std, one array fewer
+        return cls(z.reshape(1, 1, -1) if z.ndim < 2 else z.reshape(-1, *z.shape[-2:]))
+
+    @functools.cached_property
+    def _line_squares(self) -> tuple[np.ndarray, np.ndarray]:
+        square = np.einsum("lrc,lrc->rc", self.matrices, self.matrices)  # summed over calls
+        return square.sum(axis=0), square.sum(axis=1)
+
+    @property
+    def column_squares(self) -> np.ndarray:
+        """Σz² per column, over calls and rows: (C,)."""
+        return self._line_squares[0]
+
+    @property
+    def row_squares(self) -> np.ndarray:
+        """Σz² per row, over calls and columns: (R,)."""
+        return self._line_squares[1]
+
+    def moments(self, mean: float, std: float) -> tuple[float, float]:
+        """The sample's own mean and variance (x's, not z's), from the shared sums. Where the
+        variance is tiny beside the squared mean (a difference of two near-equal numbers),
+        it is computed directly instead."""
+        m = self.matrices.size
+        centre = self.total / m
+        spread = self.squares / m - centre * centre
+        if spread < 1e-6 * self.squares / m:
+            spread = float(self.matrices.var())
+        return mean + std * centre, std * std * spread
+
+
 def test_normal_sample(sample: np.ndarray, expected: Normal, alpha: float) -> Evidence:
     """Test ``sample`` against ``expected`` at total level ``alpha`` (see the module's text)."""
     x = np.asarray(sample, dtype=np.float64)
-    z = (x - expected.mean) / expected.std
-    if z.ndim < 2:
-        z = z.reshape(1, -1)
-    m = z.size
-    flat = z.ravel()
-    matrices = z.reshape(-1, *z.shape[-2:])
+    return normal_evidence(Standardised.of(x, expected.mean, expected.std), expected, alpha)
+
+
+def normal_evidence(z: Standardised, expected: Normal, alpha: float) -> Evidence:
+    """The Normal tests of a sample already standardised by ``expected``'s mean and std."""
+    matrices, flat = z.matrices, z.flat
     # in this order, which breaks ties between p-values that underflow to 0 in the feedback
-    findings = [_mean(flat), _variance(flat)]
+    findings = [_mean(z), _variance(z)]
     if matrices.shape[0] >= 2:
         findings.append(_calls(matrices))
     first = matrices[:1]  # a pattern of copies repeats in every call; one matrix is enough
     findings += [_pairs(first, "rows"), _pairs(first.transpose(0, 2, 1), "columns")]
     for axis, along in ((-1, "along rows"), (-2, "along columns")):
-        findings += [_lag(matrices, axis, k, along) for k in LAGS]
+        findings += [_lag(z, axis, k, along) for k in LAGS]
     findings += _counts(flat)
     level = alpha / len(findings)  # == alpha / tests_run(shape): the union bound
-    return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), m)
+    mean, var = z.moments(expected.mean, expected.std)
+    return Evidence(tuple(findings), level, mean, var, flat.size)
 
 
-def _mean(flat: np.ndarray) -> Finding:
-    m = flat.size
-    z = float(flat.sum()) / np.sqrt(m)
-    return Finding("mean", "mean", _two_sided_normal(z), f"the mean is {z / np.sqrt(m):+.3g}σ")
+def _mean(z: Standardised) -> Finding:
+    m = z.matrices.size
+    statistic = z.total / np.sqrt(m)
+    words = f"the mean is {statistic / np.sqrt(m):+.3g}σ"
+    return Finding("mean", "mean", _two_sided_normal(statistic), words)
 
 
-def _variance(flat: np.ndarray) -> Finding:
-    squares = float(np.dot(flat, flat))
-    ratio = squares / flat.size
+def _variance(z: Standardised) -> Finding:
+    m = z.matrices.size
     return Finding(
         "variance",
         "variance",
-        _two_sided_chi2(squares, flat.size),
-        f"the variance is {ratio:.4g}× the expected one",
+        _two_sided_chi2(z.squares, m),
+        f"the variance is {z.squares / m:.4g}× the expected one",
     )
 
 
@@ -374,9 +511,12 @@ def _counts(flat: np.ndarray) -> list[Finding]:
     return findings
 
 
-def _lag(matrices: np.ndarray, axis: int, k: int, along: str) -> Finding:
-    """Entries j (⌊j/k⌋ even) against entries j + k along ``axis``: disjoint, hence exact."""
+def _lag(z: Standardised, axis: int, k: int, along: str) -> Finding:
+    """Entries j (⌊j/k⌋ even) against entries j + k along ``axis``: disjoint, hence exact.
+    The products ⟨a, b⟩ are summed here; ‖a‖² and ‖b‖² come from the sample's shared sums of
+    squares per column (per row, along columns)."""
     name = f"independence {along}, lag {k}"
+    matrices = z.matrices
     count, rows, columns = matrices.shape
     blocks = (columns if axis == -1 else rows) // (2 * k)  # a tail shorter than 2k is left out
     if blocks == 0:
@@ -384,10 +524,13 @@ def _lag(matrices: np.ndarray, axis: int, k: int, along: str) -> Finding:
     if axis == -1:  # views, no copies: the last axis stays the contiguous one
         view = matrices[..., : blocks * 2 * k].reshape(count, rows, blocks, 2, k)
         a, b = view[..., 0, :], view[..., 1, :]
+        squares = z.column_squares
     else:
         view = matrices[:, : blocks * 2 * k].reshape(count, blocks, 2, k, columns)
         a, b = view[:, :, 0], view[:, :, 1]
-    r, p = _correlation(a, b)
+        squares = z.row_squares
+    lines = squares[: blocks * 2 * k].reshape(blocks, 2, k)  # the lines of a, then of b
+    r, p = _correlation_of(_dot(a, b), float(lines[:, 0].sum()), float(lines[:, 1].sum()), a.size)
     unit = ("column" if axis == -1 else "row") + ("s" if k > 1 else "")
     where = "in a row" if axis == -1 else "in a column"
     words = (
@@ -432,7 +575,7 @@ def _calls(matrices: np.ndarray) -> Finding:
     half = matrices.shape[0] // 2
     r, p = _correlation(matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2])
     words = (
-        f"calls with different generators returned correlated weights (r = {r:.3g})"
+        f"calls with different generators returned correlated values (r = {r:.3g})"
         + (": the same matrix every time" if r > 0.999 else "")
         + "; is `rng` used for every draw, with no seed of your own inside the function?"
     )
@@ -442,10 +585,14 @@ def _calls(matrices: np.ndarray) -> Finding:
 def _correlation(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Uncentred correlation of a with b (arrays of one shape) and its exact two-sided p-value
     under H0."""
-    ab, aa, bb = (_dot(u, v) for u, v in ((a, b), (a, a), (b, b)))
+    return _correlation_of(_dot(a, b), _dot(a, a), _dot(b, b), a.size)
+
+
+def _correlation_of(ab: float, aa: float, bb: float, n: int) -> tuple[float, float]:
+    """r = ⟨a, b⟩ / (‖a‖‖b‖) from its three sums, and its exact two-sided p-value (n pairs)."""
     norm = float(np.sqrt(aa * bb))
     r = ab / norm if norm > 0 else 0.0
-    return r, _beta_tail(abs(r), a.size)
+    return r, _beta_tail(abs(r), n)
 
 
 def _dot(u: np.ndarray, v: np.ndarray) -> float:
@@ -584,6 +731,62 @@ def test_uniform_sample(sample: np.ndarray, expected: Uniform, alpha: float) -> 
     return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
 
 
+# --- the Categorical test -------------------------------------------------------------------
+
+
+def _cells(x: np.ndarray, values: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The index of the value each entry is (relative error ≤ VALUE_RTOL), -1 for none, and the
+    entries that are more than one value (non-empty only for values too close together)."""
+    index = np.full(x.shape, -1, dtype=np.int32)
+    twice = np.zeros(x.shape, dtype=bool)
+    for i, value in enumerate(values):
+        match = np.isclose(x, value, rtol=VALUE_RTOL, atol=0.0)
+        twice |= match & (index >= 0)
+        index[match] = i
+    return index, np.flatnonzero(twice)
+
+
+def test_categorical_sample(sample: np.ndarray, expected: Categorical, alpha: float) -> Evidence:
+    """Test ``sample`` against ``expected`` at total level ``alpha`` (see the module's text)."""
+    x = np.asarray(sample, dtype=np.float64)
+    matrices = x.reshape(1, 1, -1) if x.ndim < 2 else x.reshape(-1, *x.shape[-2:])
+    index, _ = _cells(matrices, expected.values)
+    findings = [_categorical_support(index, x, expected)]
+    findings += _shares(index, expected)
+    findings += _pair_tests(index, float(np.sum(np.square(expected.probabilities))))
+    level = alpha / len(findings)
+    return Evidence(tuple(findings), level, float(x.mean()), float(x.var()), x.size)
+
+
+def _categorical_support(index: np.ndarray, x: np.ndarray, expected: Categorical) -> Finding:
+    """Every entry is one of the values: certain under H0, so its p-value is 1 or 0."""
+    outside = int(np.count_nonzero(index < 0))
+    if outside == 0:
+        return Finding("values", "support", 1.0, "")
+    strays = np.unique(x.ravel()[(index < 0).ravel()])[:4]
+    allowed = ", ".join(f"{v:.6g}" for v in expected.values)
+    words = (
+        f"{outside:,} of {x.size:,} values are none of {allowed} (seen: "
+        f"{', '.join(f'{v:.6g}' for v in strays)}{', ...' if strays.size == 4 else ''})"
+    )
+    return Finding("values", "support", 0.0, words)
+
+
+def _shares(index: np.ndarray, expected: Categorical) -> list[Finding]:
+    """The count of each value: exactly Binomial(m, p) under H0, one exact test per value."""
+    m = index.size
+    counts = np.bincount(index[index >= 0].ravel(), minlength=len(expected.values))
+    findings = []
+    for value, p, count in zip(expected.values, expected.probabilities, counts, strict=True):
+        words = (
+            f"{value:.6g} makes up {count / m:.4g} of the values where its probability is "
+            f"{p:.4g} ({int(count):,} of {m:,} entries, about {m * p:,.0f} expected)"
+        )
+        p_value = _binomial(int(count), m, p)
+        findings.append(Finding(f"share of {value:.6g}", "shape", p_value, words))
+    return findings
+
+
 # kept for the callers of the earlier API
 SampleTest = Evidence
 
@@ -596,6 +799,7 @@ def variance_consistent(sample: np.ndarray, expected: Normal, alpha: float) -> b
 __all__ = [
     "DISTRIBUTIONS",
     "Bernoulli",
+    "Categorical",
     "Distribution",
     "Evidence",
     "Finding",
@@ -603,6 +807,7 @@ __all__ = [
     "Uniform",
     "distribution_from_json",
     "test_bernoulli_sample",
+    "test_categorical_sample",
     "test_normal_sample",
     "test_uniform_sample",
     "tests_run",

@@ -37,7 +37,8 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
     notebook_cells = _plain_cells(data)
     if notebook_cells is None:
         notebook_cells = _nbformat_cells(data, name)
-    cells, answers = [], {}
+    cells: list[Cell] = []
+    answers: dict[str, str] = {}
     code_cells = 0
     checkers = checker_names(
         c.get("source", "") for c in notebook_cells if c.get("cell_type") == "code"

@@ -76,7 +76,7 @@ def _selfcheck_line(line: str, checkers: set[str]) -> bool:
     if IMPORT_LINE.match(line) or INIT_LINE.match(line):
         return True
     match = CHECK_LINE.match(line)
-    return bool(match) and match.group(1) in checkers
+    return match is not None and match.group(1) in checkers
 
 
 def _cell(source: str) -> nbformat.NotebookNode:

@@ -1,4 +1,4 @@
-"""Reference for Exercise Sheet 4 (softmax, logsumexp, dropout): the worked example of
+"""Reference for Exercise Sheet 4 (softmax, logsumexp, dropout, sampling): the worked example of
 docs/authoring.md. The correct functions, the case generators, the known wrong answers and one
 comparator of the course's own; rubrics/sheet4.yaml names everything used here.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.api import Bernoulli, Rng, Verdict
+from grader.api import Bernoulli, Categorical, Rng, Verdict
 
 # --- the correct functions -------------------------------------------------------------------
 
@@ -40,6 +40,15 @@ def dropout_mask_distribution(n, d, p, rng=None):
     return Bernoulli((n, d), 1.0 - p, 1.0 / (1.0 - p))
 
 
+def sample_labels(logits, n, rng):
+    """n class labels 0 … K − 1, each drawn with the softmax probability of its logit."""
+    return rng.choice(len(logits), size=n, p=softmax(logits[None, :])[0])
+
+
+def labels_distribution(logits, n, rng=None):
+    return Categorical((n,), range(len(logits)), softmax(logits[None, :])[0])
+
+
 # --- case generators: each takes a numpy Generator and returns one call's arguments ---------
 
 
@@ -70,6 +79,22 @@ def mask_calls_cases(rng):
     n, d = int(rng.integers(40, 61)), int(rng.integers(60, 81))
     args = (n, d, float(rng.uniform(0.2, 0.35)), Rng(int(rng.integers(2**31))))
     return {"args": args, "repeat": 3}
+
+
+def labels_cases(rng):
+    """K = 4 to 7 classes, 5,000 labels, logits spread enough that some class is at least 0.08
+    away from 1/K (the uniform mistake then differs by more than 10 standard deviations)."""
+    while True:
+        k = int(rng.integers(4, 8))
+        logits = rng.normal(0.0, 1.5, size=k)
+        if np.max(np.abs(softmax(logits[None, :])[0] - 1.0 / k)) >= 0.08:
+            return (logits, 5000, Rng(int(rng.integers(2**31))))
+
+
+def labels_calls_cases(rng):
+    """Three calls: a seed fixed inside the function draws the same labels each time."""
+    logits, n, labels_rng = labels_cases(rng)
+    return {"args": (logits, 2000, labels_rng), "repeat": 3}
 
 
 # --- known wrong answers ---------------------------------------------------------------------
@@ -105,6 +130,14 @@ def mask_keep_drop_swapped(n, d, p, rng=None):
 
 def mask_scaled_by_p(n, d, p, rng=None):
     return Bernoulli((n, d), 1.0 - p, 1.0 / p)
+
+
+def labels_uniform(logits, n, rng=None):
+    return Categorical((n,), range(len(logits)), [1.0 / len(logits)] * len(logits))
+
+
+def labels_from_one(logits, n, rng=None):
+    return Categorical((n,), range(1, len(logits) + 1), softmax(logits[None, :])[0])
 
 
 # --- a comparator of the course's own: value first, then the call's arguments --------------

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from grader import __version__
+from grader.defaults import DEFAULT_SANDBOX, SANDBOX_CHOICES
 from grader.errors import UserError
-from grader.report.escape import terminal
-from grader.run.sandbox import DEFAULT_SANDBOX, SANDBOX_CHOICES
 
 REVIEW_HELP = """\
 Serve a graded folder to reviewers in a browser, to grade the written answers.
@@ -57,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def sandbox_option(sub: argparse.ArgumentParser) -> None:
-    """``--sandbox``, its choices and default as grader/run/sandbox.py defines them."""
+    """``--sandbox``, its choices and default as grader/defaults.py defines them."""
     sub.add_argument(
         "--sandbox",
         default=DEFAULT_SANDBOX,
@@ -317,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def one_line(exc: BaseException) -> str:
     """The error's message on one line, with no control character reaching the terminal."""
+    from grader.report.escape import terminal  # only on an error: rich is not cheap to import
+
     return terminal(" ".join(str(exc).split()))
 
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from grader import __version__
-from grader.defaults import DEFAULT_SANDBOX, SANDBOX_CHOICES
+from grader.defaults import (
+    DEFAULT_PENDING,
+    DEFAULT_SANDBOX,
+    EXPORT_FORMATS,
+    GRADESCOPE_RESULTS,
+    GRADESCOPE_SUBMISSION,
+    PENDING_CHOICES,
+    REVIEW_HOST,
+    REVIEW_PORT,
+    SANDBOX_CHOICES,
+)
 from grader.errors import UserError
 
 REVIEW_HELP = """\
@@ -50,6 +61,13 @@ GRADED_COURSE_HELP = "course folder holding rubrics/ (default: the one OUT/gradi
 
 
 class _Parser(argparse.ArgumentParser):
+    """Options left out are left out of the parsed arguments (``argparse.SUPPRESS``), so that
+    the command's own keyword defaults apply: each default is written once, by the command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("argument_default", argparse.SUPPRESS)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2, as the contract says
         sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
         raise SystemExit(2)
@@ -59,7 +77,6 @@ def sandbox_option(sub: argparse.ArgumentParser) -> None:
     """``--sandbox``, its choices and default as grader/defaults.py defines them."""
     sub.add_argument(
         "--sandbox",
-        default=DEFAULT_SANDBOX,
         choices=SANDBOX_CHOICES,
         help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
     )
@@ -132,17 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     manual.add_argument("--student", required=True)
     manual.add_argument("--check", required=True, help="a manual item, e.g. 2a.proof")
     manual.add_argument("--score", type=float)
-    manual.add_argument("--comment", default="", help="feedback the student will read")
+    manual.add_argument("--comment", help="feedback the student will read")
     manual.add_argument(
         "--override",
         action="store_true",
         help="replace an automatic check's score (needs --reason); kept across regrades",
     )
-    manual.add_argument("--reason", default="", help="why the score was overridden")
+    manual.add_argument("--reason", help="why the score was overridden")
     manual.add_argument(
-        "--clear-override", action="store_true", help="give the check its own score back"
+        "--clear-override",
+        dest="clear",
+        action="store_true",
+        help="give the check its own score back",
     )
-    manual.add_argument("--grader", default="", help="who graded it")
+    manual.add_argument("--grader", dest="grader_name", metavar="GRADER", help="who graded it")
     manual.add_argument("--course", help=GRADED_COURSE_HELP)
 
     review = commands.add_parser(
@@ -154,11 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("out", type=Path, help="the --out folder of `grader grade`")
     review.add_argument(
         "--host",
-        default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1: this machine only; anything else "
+        help=f"address to listen on (default {REVIEW_HOST}: this machine only; anything else "
         "lets others on the network reach it, with the token)",
     )
-    review.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    review.add_argument("--port", type=int, help=f"port (default {REVIEW_PORT}: any free port)")
     review.add_argument("--course", help=GRADED_COURSE_HELP)
 
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
@@ -166,22 +185,19 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         required=True,
-        choices=("canvas", "moodle", "blackboard", "gradescope", "lti", "csv"),
+        choices=EXPORT_FORMATS,
         help="the LMS (or csv for spreadsheets)",
     )
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    export.add_argument(
-        "--assignment-id", default="", help="the LMS's id of the assignment (its column id)"
-    )
-    export.add_argument("--title", default="", help="the assignment's title in the LMS")
+    export.add_argument("--assignment-id", help="the LMS's id of the assignment (its column id)")
+    export.add_argument("--title", help="the assignment's title in the LMS")
     export.add_argument(
         "--pending",
-        choices=("blank", "partial"),
-        default="blank",
-        help="grade of a student whose manual items are still open: blank (default, shows as "
-        "not graded) or partial (the points graded so far)",
+        choices=PENDING_CHOICES,
+        help=f"grade of a student whose manual items are still open: {DEFAULT_PENDING} "
+        "(default, shows as not graded) or partial (the points graded so far)",
     )
-    export.add_argument("--variant", default="", help="moodle: worksheet (default) or gradebook")
+    export.add_argument("--variant", help="moodle: worksheet (default) or gradebook")
     export.add_argument("--roster", type=Path, help="roster CSV (default: the one graded with)")
 
     gradescope = commands.add_parser(
@@ -190,14 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument(
         "--submission",
         type=Path,
-        default=Path("/autograder/submission"),
-        help="the student's files (default /autograder/submission)",
+        help=f"the student's files (default {GRADESCOPE_SUBMISSION})",
     )
     gradescope.add_argument(
         "--results",
+        dest="results_path",
+        metavar="RESULTS",
         type=Path,
-        default=Path("/autograder/results/results.json"),
-        help="where Gradescope reads the results (default /autograder/results/results.json)",
+        help=f"where Gradescope reads the results (default {GRADESCOPE_RESULTS})",
     )
     gradescope.add_argument("--seed", type=int, help="seed of the hidden cases (fix it per term)")
     gradescope.add_argument(
@@ -211,7 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = commands.add_parser("release", help="write the student notebook and public bundle")
     release.add_argument(
-        "name", nargs="?", help="assignment name (default: the course's only rubric)"
+        "assignment",
+        metavar="name",
+        nargs="?",
+        help="assignment name (default: the course's only rubric)",
     )
     release.add_argument("--out", type=Path, required=True, help="output folder")
     release.add_argument("--course", help="course folder holding rubrics/ and reference/")
@@ -222,96 +241,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    options = vars(build_parser().parse_args(argv))
     try:
-        if args.command == "check":
-            from grader.commands import check
-
-            return check.main(
-                submission=args.submission,
-                assignment=args.assignment,
-                bundle=args.bundle,
-                course=args.course,
-                sandbox=args.sandbox,
-            )
-        if args.command == "grade":
-            from grader.commands import grade
-
-            return grade.main(
-                paths=args.paths,
-                out=args.out,
-                assignment=args.assignment,
-                course=args.course,
-                seed=args.seed,
-                sandbox=args.sandbox,
-                roster=args.roster,
-                name_pattern=args.name_pattern,
-                regrade=args.regrade,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                gradebook=args.gradebook,
-            )
-        if args.command == "manual":
-            from grader.commands import manual
-
-            return manual.main(
-                out=args.out,
-                student=args.student,
-                check=args.check,
-                score=args.score,
-                comment=args.comment,
-                grader_name=args.grader,
-                course=args.course,
-                override=args.override,
-                reason=args.reason,
-                clear=args.clear_override,
-            )
-        if args.command == "review":
-            from grader.commands import review
-
-            return review.main(out=args.out, host=args.host, port=args.port, course=args.course)
-        if args.command == "export":
-            from grader.commands import export
-
-            return export.main(
-                folder=args.folder,
-                format=args.format,
-                output=args.output,
-                assignment_id=args.assignment_id,
-                title=args.title,
-                pending=args.pending,
-                variant=args.variant,
-                roster=args.roster,
-            )
-        if args.command == "gradescope":
-            from grader.commands import gradescope
-
-            if args.build:
-                return gradescope.build(
-                    output=args.build,
-                    assignment=args.assignment,
-                    course=args.course,
-                    seed=args.seed,
-                )
-            return gradescope.main(
-                submission=args.submission,
-                results_path=args.results,
-                assignment=args.assignment,
-                course=args.course,
-                seed=args.seed,
-                sandbox=args.sandbox,
-            )
-        from grader.commands import release
-
-        return release.main(
-            assignment=args.name, out=args.out, course=args.course, wheel=args.wheel
-        )
+        return run(options.pop("command"), options)
     except UserError as exc:  # every error for people, once: one line, exit 2
         sys.stderr.write(f"grader: error: {one_line(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("grader: interrupted; run the same command again to continue\n")
         return 2
+
+
+def run(command: str, options: dict[str, Any]) -> int:
+    """Call the command's ``main`` with the options given, importing only that command."""
+    module = importlib.import_module(f"grader.commands.{command}")
+    if command == "gradescope" and "build" in options:  # --build writes the autograder zip
+        kept = {k: v for k, v in options.items() if k in ("assignment", "course", "seed")}
+        return int(module.build(output=options["build"], **kept))
+    return int(module.main(**options))
 
 
 def one_line(exc: BaseException) -> str:

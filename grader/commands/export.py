@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.atomic import write_text_atomic
+from grader.defaults import DEFAULT_PENDING, PENDING_CHOICES
 from grader.export.common import ExportOptions, delimited
 from grader.export.formats import FORMATS, VARIANTS, check_assignment_id, left_out, warnings
 from grader.export.graded import GradedEntry, load_graded
@@ -23,7 +24,7 @@ def main(
     output: Path | None = None,
     assignment_id: str = "",
     title: str = "",
-    pending: str = "blank",
+    pending: str = DEFAULT_PENDING,
     variant: str = "",
     roster: Path | None = None,
     console: Console | None = None,
@@ -38,6 +39,8 @@ def main(
             f"--variant {variant} does not apply to {format}"
             + (f" (choose {', '.join(known)})" if known else " (only moodle has variants)")
         )
+    if pending not in PENDING_CHOICES:
+        raise UsageError(f"unknown --pending {pending!r}: choose {', '.join(PENDING_CHOICES)}")
     check_assignment_id(format, assignment_id)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder (give the --out folder of `grader grade`)")

@@ -19,6 +19,7 @@ from rich.console import Console
 import grader
 from grader.assignment import RubricError, load_assignment
 from grader.atomic import write_json_atomic
+from grader.defaults import GRADESCOPE_RESULTS, GRADESCOPE_SEED, GRADESCOPE_SUBMISSION
 from grader.export.graded import GradedEntry, Origin, check_infos
 from grader.export.gradescope import results
 from grader.grading import grade_submission, grading_plan
@@ -27,15 +28,11 @@ from grader.load.discover import UsageError, read_submission
 from grader.model import Submission
 from grader.run.sandbox import DEFAULT_SANDBOX, SandboxError, choose_sandbox
 
-SUBMISSION = Path("/autograder/submission")
-RESULTS = Path("/autograder/results/results.json")
-DEFAULT_SEED = 20261127  # the same hidden cases for every student; set your own with --seed
-
 
 def main(
     *,
-    submission: Path = SUBMISSION,
-    results_path: Path = RESULTS,
+    submission: Path = GRADESCOPE_SUBMISSION,
+    results_path: Path = GRADESCOPE_RESULTS,
     assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
@@ -47,7 +44,7 @@ def main(
     try:
         spec = load_assignment(infer_assignment(assignment, course=course), course)
         layer = choose_sandbox(sandbox)
-        plan = grading_plan(spec, DEFAULT_SEED if seed is None else seed)
+        plan = grading_plan(spec, GRADESCOPE_SEED if seed is None else seed)
     except (RubricError, SandboxError) as exc:
         write_json_atomic(
             {

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from grader import __version__
 from grader.defaults import (
@@ -73,37 +73,31 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def sandbox_option(sub: argparse.ArgumentParser) -> None:
-    """``--sandbox``, its choices and default as grader/defaults.py defines them."""
-    sub.add_argument(
-        "--sandbox",
-        choices=SANDBOX_CHOICES,
-        help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
-    )
+Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``grader`` parser: one sub-parser per command, each added by its own function."""
     parser = _Parser(
         prog="grader",
         description="Auto-grader and self-checker for numeric machine-learning exercises.",
     )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_check, _grade, _manual, _review, _export, _gradescope, _release):
+        add(commands)
+    return parser
 
-    def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--assignment",
-            help="assignment name (default: the one the bundle beside the submission, the "
-            "output folder's grading.json or the course's only rubric names)",
-        )
-        sub.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
+def _check(commands: Commands) -> None:
     check = commands.add_parser("check", help="self-check a submission on the public cases")
     check.add_argument("submission", type=Path, help="notebook, module, folder or zip")
     check.add_argument("--bundle", type=Path, help="the assignment's .public.json file")
     sandbox_option(check)
-    common(check)
+    assignment_options(check)
 
+
+def _grade(commands: Commands) -> None:
     grade = commands.add_parser("grade", help="grade submissions in a batch")
     grade.add_argument("paths", type=Path, nargs="+", help="submissions, folders or zips")
     grade.add_argument("--out", type=Path, required=True, help="output folder")
@@ -114,18 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in OUT/grading.json, or drawn at random and recorded there)",
     )
     sandbox_option(grade)
-    grade.add_argument(
-        "--roster",
-        type=Path,
-        help="CSV of the class: id, name, email, sis_id, login_id, section (an LMS gradebook "
-        "export works); unmatched and missing students are reported",
-    )
-    grade.add_argument(
-        "--name-pattern",
-        metavar="REGEX",
-        help="name students by this regex over file names instead of the LMS naming found, "
-        "e.g. '(?P<student>[a-z0-9]+)_sheet3'; groups: student (required), name, late, attempt",
-    )
+    _naming_options(grade)
     grade.add_argument(
         "--regrade",
         action="store_true",
@@ -140,8 +123,26 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)"
     )
-    common(grade)
+    assignment_options(grade)
 
+
+def _naming_options(grade: argparse.ArgumentParser) -> None:
+    """Who is who in a batch: the class list, and file names the LMS naming does not cover."""
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        help="CSV of the class: id, name, email, sis_id, login_id, section (an LMS gradebook "
+        "export works); unmatched and missing students are reported",
+    )
+    grade.add_argument(
+        "--name-pattern",
+        metavar="REGEX",
+        help="name students by this regex over file names instead of the LMS naming found, "
+        "e.g. '(?P<student>[a-z0-9]+)_sheet3'; groups: student (required), name, late, attempt",
+    )
+
+
+def _manual(commands: Commands) -> None:
     manual = commands.add_parser(
         "manual", help="enter an instructor's grade for a written item, or override a check"
     )
@@ -165,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     manual.add_argument("--grader", dest="grader_name", metavar="GRADER", help="who graded it")
     manual.add_argument("--course", help=GRADED_COURSE_HELP)
 
+
+def _review(commands: Commands) -> None:
     review = commands.add_parser(
         "review",
         help="grade written answers in the browser (the review workbench)",
@@ -180,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--port", type=int, help=f"port (default {REVIEW_PORT}: any free port)")
     review.add_argument("--course", help=GRADED_COURSE_HELP)
 
+
+def _export(commands: Commands) -> None:
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
     export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
     export.add_argument(
@@ -200,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--variant", help="moodle: worksheet (default) or gradebook")
     export.add_argument("--roster", type=Path, help="roster CSV (default: the one graded with)")
 
+
+def _gradescope(commands: Commands) -> None:
     gradescope = commands.add_parser(
         "gradescope", help="grade the submission of a Gradescope autograder run"
     )
@@ -223,8 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the autograder.zip to upload to Gradescope instead of grading",
     )
     sandbox_option(gradescope)
-    common(gradescope)
+    assignment_options(gradescope)
 
+
+def _release(commands: Commands) -> None:
     release = commands.add_parser("release", help="write the student notebook and public bundle")
     release.add_argument(
         "assignment",
@@ -237,7 +246,25 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument(
         "--no-wheel", dest="wheel", action="store_false", help="do not build the grader's wheel"
     )
-    return parser
+
+
+def sandbox_option(sub: argparse.ArgumentParser) -> None:
+    """``--sandbox``, its choices and default as grader/defaults.py defines them."""
+    sub.add_argument(
+        "--sandbox",
+        choices=SANDBOX_CHOICES,
+        help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
+    )
+
+
+def assignment_options(sub: argparse.ArgumentParser) -> None:
+    """``--assignment`` (inferred when left out) and ``--course``."""
+    sub.add_argument(
+        "--assignment",
+        help="assignment name (default: the one the bundle beside the submission, the "
+        "output folder's grading.json or the course's only rubric names)",
+    )
+    sub.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
 
 def main(argv: list[str] | None = None) -> int:

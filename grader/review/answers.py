@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, cast
 
 import nh3
 from latex2mathml.converter import convert
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markupsafe import Markup
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -93,8 +94,9 @@ def _markdown() -> MarkdownIt:
     md.use(dollarmath_plugin, allow_labels=False, double_inline=True, renderer=_render_math)
     md.use(amsmath_plugin, renderer=lambda content: math_html(content, True))
     md.use(texmath_plugin, delimiters="brackets")
+    rules = cast(RendererHTML, md.renderer).rules  # the default renderer, which has rules
     for rule in ("math_inline", "math_block", "math_block_eqno"):
-        if rule in md.renderer.rules:
+        if rule in rules:
             display = rule != "math_inline"
             md.add_render_rule(rule, _texmath_rule(display))
     return md

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from grader import __version__
+from grader.defaults import (
+    DEFAULT_PENDING,
+    DEFAULT_SANDBOX,
+    EXPORT_FORMATS,
+    GRADESCOPE_RESULTS,
+    GRADESCOPE_SUBMISSION,
+    PENDING_CHOICES,
+    REVIEW_HOST,
+    REVIEW_PORT,
+    SANDBOX_CHOICES,
+)
 from grader.errors import UserError
-from grader.report.escape import terminal
-from grader.run.sandbox import DEFAULT_SANDBOX, SANDBOX_CHOICES
 
 REVIEW_HELP = """\
 Serve a graded folder to reviewers in a browser, to grade the written answers.
@@ -51,43 +61,43 @@ GRADED_COURSE_HELP = "course folder holding rubrics/ (default: the one OUT/gradi
 
 
 class _Parser(argparse.ArgumentParser):
+    """Options left out are left out of the parsed arguments (``argparse.SUPPRESS``), so that
+    the command's own keyword defaults apply: each default is written once, by the command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("argument_default", argparse.SUPPRESS)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2, as the contract says
         sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
         raise SystemExit(2)
 
 
-def sandbox_option(sub: argparse.ArgumentParser) -> None:
-    """``--sandbox``, its choices and default as grader/run/sandbox.py defines them."""
-    sub.add_argument(
-        "--sandbox",
-        default=DEFAULT_SANDBOX,
-        choices=SANDBOX_CHOICES,
-        help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
-    )
+Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``grader`` parser: one sub-parser per command, each added by its own function."""
     parser = _Parser(
         prog="grader",
         description="Auto-grader and self-checker for numeric machine-learning exercises.",
     )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_check, _grade, _manual, _review, _export, _gradescope, _release):
+        add(commands)
+    return parser
 
-    def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--assignment",
-            help="assignment name (default: the one the bundle beside the submission, the "
-            "output folder's grading.json or the course's only rubric names)",
-        )
-        sub.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
+def _check(commands: Commands) -> None:
     check = commands.add_parser("check", help="self-check a submission on the public cases")
     check.add_argument("submission", type=Path, help="notebook, module, folder or zip")
     check.add_argument("--bundle", type=Path, help="the assignment's .public.json file")
     sandbox_option(check)
-    common(check)
+    assignment_options(check)
 
+
+def _grade(commands: Commands) -> None:
     grade = commands.add_parser("grade", help="grade submissions in a batch")
     grade.add_argument("paths", type=Path, nargs="+", help="submissions, folders or zips")
     grade.add_argument("--out", type=Path, required=True, help="output folder")
@@ -98,18 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in OUT/grading.json, or drawn at random and recorded there)",
     )
     sandbox_option(grade)
-    grade.add_argument(
-        "--roster",
-        type=Path,
-        help="CSV of the class: id, name, email, sis_id, login_id, section (an LMS gradebook "
-        "export works); unmatched and missing students are reported",
-    )
-    grade.add_argument(
-        "--name-pattern",
-        metavar="REGEX",
-        help="name students by this regex over file names instead of the LMS naming found, "
-        "e.g. '(?P<student>[a-z0-9]+)_sheet3'; groups: student (required), name, late, attempt",
-    )
+    _naming_options(grade)
     grade.add_argument(
         "--regrade",
         action="store_true",
@@ -124,8 +123,26 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)"
     )
-    common(grade)
+    assignment_options(grade)
 
+
+def _naming_options(grade: argparse.ArgumentParser) -> None:
+    """Who is who in a batch: the class list, and file names the LMS naming does not cover."""
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        help="CSV of the class: id, name, email, sis_id, login_id, section (an LMS gradebook "
+        "export works); unmatched and missing students are reported",
+    )
+    grade.add_argument(
+        "--name-pattern",
+        metavar="REGEX",
+        help="name students by this regex over file names instead of the LMS naming found, "
+        "e.g. '(?P<student>[a-z0-9]+)_sheet3'; groups: student (required), name, late, attempt",
+    )
+
+
+def _manual(commands: Commands) -> None:
     manual = commands.add_parser(
         "manual", help="enter an instructor's grade for a written item, or override a check"
     )
@@ -133,19 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     manual.add_argument("--student", required=True)
     manual.add_argument("--check", required=True, help="a manual item, e.g. 2a.proof")
     manual.add_argument("--score", type=float)
-    manual.add_argument("--comment", default="", help="feedback the student will read")
+    manual.add_argument("--comment", help="feedback the student will read")
     manual.add_argument(
         "--override",
         action="store_true",
         help="replace an automatic check's score (needs --reason); kept across regrades",
     )
-    manual.add_argument("--reason", default="", help="why the score was overridden")
+    manual.add_argument("--reason", help="why the score was overridden")
     manual.add_argument(
-        "--clear-override", action="store_true", help="give the check its own score back"
+        "--clear-override",
+        dest="clear",
+        action="store_true",
+        help="give the check its own score back",
     )
-    manual.add_argument("--grader", default="", help="who graded it")
+    manual.add_argument("--grader", dest="grader_name", metavar="GRADER", help="who graded it")
     manual.add_argument("--course", help=GRADED_COURSE_HELP)
 
+
+def _review(commands: Commands) -> None:
     review = commands.add_parser(
         "review",
         help="grade written answers in the browser (the review workbench)",
@@ -155,50 +177,50 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("out", type=Path, help="the --out folder of `grader grade`")
     review.add_argument(
         "--host",
-        default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1: this machine only; anything else "
+        help=f"address to listen on (default {REVIEW_HOST}: this machine only; anything else "
         "lets others on the network reach it, with the token)",
     )
-    review.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    review.add_argument("--port", type=int, help=f"port (default {REVIEW_PORT}: any free port)")
     review.add_argument("--course", help=GRADED_COURSE_HELP)
 
+
+def _export(commands: Commands) -> None:
     export = commands.add_parser("export", help="write a graded folder's grades for an LMS")
     export.add_argument("folder", type=Path, help="the --out folder of `grader grade`")
     export.add_argument(
         "--format",
         required=True,
-        choices=("canvas", "moodle", "blackboard", "gradescope", "lti", "csv"),
+        choices=EXPORT_FORMATS,
         help="the LMS (or csv for spreadsheets)",
     )
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    export.add_argument(
-        "--assignment-id", default="", help="the LMS's id of the assignment (its column id)"
-    )
-    export.add_argument("--title", default="", help="the assignment's title in the LMS")
+    export.add_argument("--assignment-id", help="the LMS's id of the assignment (its column id)")
+    export.add_argument("--title", help="the assignment's title in the LMS")
     export.add_argument(
         "--pending",
-        choices=("blank", "partial"),
-        default="blank",
-        help="grade of a student whose manual items are still open: blank (default, shows as "
-        "not graded) or partial (the points graded so far)",
+        choices=PENDING_CHOICES,
+        help=f"grade of a student whose manual items are still open: {DEFAULT_PENDING} "
+        "(default, shows as not graded) or partial (the points graded so far)",
     )
-    export.add_argument("--variant", default="", help="moodle: worksheet (default) or gradebook")
+    export.add_argument("--variant", help="moodle: worksheet (default) or gradebook")
     export.add_argument("--roster", type=Path, help="roster CSV (default: the one graded with)")
 
+
+def _gradescope(commands: Commands) -> None:
     gradescope = commands.add_parser(
         "gradescope", help="grade the submission of a Gradescope autograder run"
     )
     gradescope.add_argument(
         "--submission",
         type=Path,
-        default=Path("/autograder/submission"),
-        help="the student's files (default /autograder/submission)",
+        help=f"the student's files (default {GRADESCOPE_SUBMISSION})",
     )
     gradescope.add_argument(
         "--results",
+        dest="results_path",
+        metavar="RESULTS",
         type=Path,
-        default=Path("/autograder/results/results.json"),
-        help="where Gradescope reads the results (default /autograder/results/results.json)",
+        help=f"where Gradescope reads the results (default {GRADESCOPE_RESULTS})",
     )
     gradescope.add_argument("--seed", type=int, help="seed of the hidden cases (fix it per term)")
     gradescope.add_argument(
@@ -208,105 +230,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the autograder.zip to upload to Gradescope instead of grading",
     )
     sandbox_option(gradescope)
-    common(gradescope)
+    assignment_options(gradescope)
 
+
+def _release(commands: Commands) -> None:
     release = commands.add_parser("release", help="write the student notebook and public bundle")
     release.add_argument(
-        "name", nargs="?", help="assignment name (default: the course's only rubric)"
+        "assignment",
+        metavar="name",
+        nargs="?",
+        help="assignment name (default: the course's only rubric)",
     )
     release.add_argument("--out", type=Path, required=True, help="output folder")
     release.add_argument("--course", help="course folder holding rubrics/ and reference/")
     release.add_argument(
         "--no-wheel", dest="wheel", action="store_false", help="do not build the grader's wheel"
     )
-    return parser
+
+
+def sandbox_option(sub: argparse.ArgumentParser) -> None:
+    """``--sandbox``, its choices and default as grader/defaults.py defines them."""
+    sub.add_argument(
+        "--sandbox",
+        choices=SANDBOX_CHOICES,
+        help=f"isolation layer (default {DEFAULT_SANDBOX}: bwrap where it works, else process)",
+    )
+
+
+def assignment_options(sub: argparse.ArgumentParser) -> None:
+    """``--assignment`` (inferred when left out) and ``--course``."""
+    sub.add_argument(
+        "--assignment",
+        help="assignment name (default: the one the bundle beside the submission, the "
+        "output folder's grading.json or the course's only rubric names)",
+    )
+    sub.add_argument("--course", help="course folder holding rubrics/ and reference/")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    options = vars(build_parser().parse_args(argv))
     try:
-        if args.command == "check":
-            from grader.commands import check
-
-            return check.main(
-                submission=args.submission,
-                assignment=args.assignment,
-                bundle=args.bundle,
-                course=args.course,
-                sandbox=args.sandbox,
-            )
-        if args.command == "grade":
-            from grader.commands import grade
-
-            return grade.main(
-                paths=args.paths,
-                out=args.out,
-                assignment=args.assignment,
-                course=args.course,
-                seed=args.seed,
-                sandbox=args.sandbox,
-                roster=args.roster,
-                name_pattern=args.name_pattern,
-                regrade=args.regrade,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                gradebook=args.gradebook,
-            )
-        if args.command == "manual":
-            from grader.commands import manual
-
-            return manual.main(
-                out=args.out,
-                student=args.student,
-                check=args.check,
-                score=args.score,
-                comment=args.comment,
-                grader_name=args.grader,
-                course=args.course,
-                override=args.override,
-                reason=args.reason,
-                clear=args.clear_override,
-            )
-        if args.command == "review":
-            from grader.commands import review
-
-            return review.main(out=args.out, host=args.host, port=args.port, course=args.course)
-        if args.command == "export":
-            from grader.commands import export
-
-            return export.main(
-                folder=args.folder,
-                format=args.format,
-                output=args.output,
-                assignment_id=args.assignment_id,
-                title=args.title,
-                pending=args.pending,
-                variant=args.variant,
-                roster=args.roster,
-            )
-        if args.command == "gradescope":
-            from grader.commands import gradescope
-
-            if args.build:
-                return gradescope.build(
-                    output=args.build,
-                    assignment=args.assignment,
-                    course=args.course,
-                    seed=args.seed,
-                )
-            return gradescope.main(
-                submission=args.submission,
-                results_path=args.results,
-                assignment=args.assignment,
-                course=args.course,
-                seed=args.seed,
-                sandbox=args.sandbox,
-            )
-        from grader.commands import release
-
-        return release.main(
-            assignment=args.name, out=args.out, course=args.course, wheel=args.wheel
-        )
+        return run(options.pop("command"), options)
     except UserError as exc:  # every error for people, once: one line, exit 2
         sys.stderr.write(f"grader: error: {one_line(exc)}\n")
         return 2
@@ -315,8 +279,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def run(command: str, options: dict[str, Any]) -> int:
+    """Call the command's ``main`` with the options given, importing only that command."""
+    module = importlib.import_module(f"grader.commands.{command}")
+    if command == "gradescope" and "build" in options:  # --build writes the autograder zip
+        kept = {k: v for k, v in options.items() if k in ("assignment", "course", "seed")}
+        return int(module.build(output=options["build"], **kept))
+    return int(module.main(**options))
+
+
 def one_line(exc: BaseException) -> str:
     """The error's message on one line, with no control character reaching the terminal."""
+    from grader.report.escape import terminal  # only on an error: rich is not cheap to import
+
     return terminal(" ".join(str(exc).split()))
 
 

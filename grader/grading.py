@@ -18,7 +18,7 @@ from grader.check.engine import (
     pending_check,
     unreadable_check,
 )
-from grader.model import Outcome, Submission, SubmissionResult
+from grader.model import CheckResult, Outcome, RunLog, Submission, SubmissionResult
 from grader.run.boundary import Limits, run_submission
 from grader.run.launch import Launcher
 from grader.run.sandbox import Sandbox
@@ -64,54 +64,52 @@ def grade_submission(
 ) -> SubmissionResult:
     """Grade one submission: every check of the plan appears once in the result."""
     if submission.problem:
-        checks = tuple(unreadable_check(spec, submission.problem) for spec in plan.checks)
-        return SubmissionResult(
-            submission.student,
-            str(submission.path),
-            checks,
-            plan.assignment,
-            problem=submission.problem,
-        )
+        return _unreadable(submission, plan, submission.problem)
     calls = [case.call for case in plan.cases]
     try:
         log, outcomes = run_submission(submission, calls, limits or plan.limits, sandbox, launcher)
     except Exception as exc:  # the grader's fault, not the student's: say so, go on, store nothing
-        problem = (
-            f"internal: the grader could not run {submission.path} ({type(exc).__name__}: "
-            f"{exc}); rerun the batch to grade it"
-        )
         logger.exception("running %s", submission.path)
-        checks = tuple(unreadable_check(spec, problem) for spec in plan.checks)
-        return SubmissionResult(
-            submission.student, str(submission.path), checks, plan.assignment, problem=problem
+        return _unreadable(
+            submission,
+            plan,
+            f"internal: the grader could not run {submission.path} ({type(exc).__name__}: "
+            f"{exc}); rerun the batch to grade it",
         )
-    by_case: dict[int, Outcome] = {
-        id(case): out for case, out in zip(plan.cases, outcomes, strict=True)
-    }
-    results = []
-    for spec in plan.checks:
-        if spec.manual:
-            results.append(manual_check(spec, submission))
-            continue
-        cases = plan.cases_of(spec.id)
-        if not cases:  # a self-check's check that cannot run from the public bundle
-            results.append(pending_check(spec))
-            continue
-        try:
-            results.append(
-                judge_check(spec, cases, [by_case[id(c)] for c in cases], log, plan.lookup)
-            )
-        except Exception as exc:  # a value no comparison foresaw: this check only
-            logger.exception("judging %s of %s", spec.id, submission.path)
-            results.append(
-                unreadable_check(
-                    spec,
-                    (
-                        f"The grader could not judge this answer ({type(exc).__name__}: {exc}); "
-                        "this is the grader's fault, and your instructor will look at it."
-                    ),
-                )
-            )
+    by_case = {id(case): out for case, out in zip(plan.cases, outcomes, strict=True)}
+    results = tuple(_check(spec, submission, plan, by_case, log) for spec in plan.checks)
+    return SubmissionResult(submission.student, str(submission.path), results, plan.assignment, log)
+
+
+def _unreadable(submission: Submission, plan: Plan, problem: str) -> SubmissionResult:
+    """A result with every check failed for one reason: the submission could not be read or
+    run at all."""
+    checks = tuple(unreadable_check(spec, problem) for spec in plan.checks)
     return SubmissionResult(
-        submission.student, str(submission.path), tuple(results), plan.assignment, log
+        submission.student, str(submission.path), checks, plan.assignment, problem=problem
     )
+
+
+def _check(
+    spec: CheckSpec,
+    submission: Submission,
+    plan: Plan,
+    by_case: dict[int, Outcome],
+    log: RunLog,
+) -> CheckResult:
+    """One check's result: a written item's answer, pending (no case in a self-check's
+    bundle), or its cases' outcomes judged."""
+    if spec.manual:
+        return manual_check(spec, submission)
+    cases = plan.cases_of(spec.id)
+    if not cases:  # a self-check's check that cannot run from the public bundle
+        return pending_check(spec)
+    try:
+        return judge_check(spec, cases, [by_case[id(c)] for c in cases], log, plan.lookup)
+    except Exception as exc:  # a value no comparison foresaw: this check only
+        logger.exception("judging %s of %s", spec.id, submission.path)
+        return unreadable_check(
+            spec,
+            f"The grader could not judge this answer ({type(exc).__name__}: {exc}); "
+            "this is the grader's fault, and your instructor will look at it.",
+        )

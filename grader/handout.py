@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jinja2
+
 from grader.errors import UserError
 
 if TYPE_CHECKING:
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE")
+TEMPLATES = Path(__file__).parent / "report" / "templates"
 
 
 class HandoutError(UserError):
@@ -82,104 +85,46 @@ def install_line(wheel: Path | str) -> str:
 
 
 def student_readme(plan: Plan, wheel: str, notebook: str | None, bundle: str) -> str:
-    """The handout's README.md: install, check in Jupyter and from a terminal, what the checks
-    see and do not see, and what is graded after submission."""
+    """The handout's README.md (``report/templates/handout.md.j2``): install, check in
+    Jupyter and from a terminal, what the checks see and do not see, and what is graded
+    after submission."""
     automatic = [c for c in plan.checks if not c.manual]
     manual = [c for c in plan.checks if c.manual]
-    auto_points = sum(c.points for c in automatic)
-    manual_points = sum(c.points for c in manual)
-    target = notebook or "your notebook"
-    lines = [
-        f"# {plan.title}",
-        "",
-        "Install the grader once (Python 3.10 or newer), in the Python that runs your Jupyter:",
-        "",
-        "```sh",
-        install_line(wheel) if wheel else "pip install <the grader's wheel>",
-        "```",
-        "",
-        "It installs the `grader` command and the `grader` Python package (with numpy, scipy, "
-        "nbformat, jinja2, pyyaml and rich). Run it in this folder, where the wheel is; or, in "
-        f"a notebook cell, `%pip install {Path(wheel).name if wheel else '<wheel>'}` installs "
-        "it into the kernel's own Python (then restart the kernel).",
-        "",
-        "## Check in Jupyter",
-        "",
-        f"Open `{target}` and run its first cell (`nb = Notebook(...)`): it loads the public "
-        f"checks from `{bundle}`, beside the notebook. After each exercise comes a check cell, "
-        'such as `nb.check("' + (automatic[0].id if automatic else "ID") + '")`: run it once '
-        "you have run the cell with your function. It calls the function as it is defined in "
-        "your running kernel and shows, for each public case, whether it passed and what came "
-        "back; a known mistake is named. `nb.check_all()` runs every check.",
-        "",
-        "## Check from a terminal",
-        "",
-        "```sh",
-        f"grader check {notebook or 'my_notebook.ipynb'}",
-        "```",
-        "",
-        "runs the saved file from top to bottom in a fresh process, as the grader will after you "
-        "submit, and prints each check's status, points and feedback (exit code 0 when every "
-        "public check passes). Run it on the file you are about to submit.",
-        "",
-        "## What the checks can and cannot see",
-        "",
-        "- They run your functions on the **public cases** only, the ones in "
-        f"`{bundle}`. It holds their inputs and expected answers, and no solution.",
-        "- In Jupyter they check your functions as the kernel holds them now: after changing a "
-        "cell, run it again; a function whose cell you deleted stays until you restart the "
-        "kernel. `grader check` sees only the saved file: save first.",
-        *_statistics(plan),
-        *_pending(plan),
-        "- They cannot see the hidden cases or your written answers, and passing every public "
-        "check does not promise full points.",
-        "",
-        "## What is graded after you submit",
-        "",
-        f"- {auto_points:g} points checked automatically, on the public cases and on **hidden "
-        "cases** (other inputs); the feedback describes a failed hidden case without its "
-        "inputs.",
-    ]
-    if manual:
-        items = ", ".join(f"`{c.id}` ({c.points:g})" for c in manual)
-        lines.append(
-            f"- {manual_points:g} points graded by hand by an instructor: the written answers "
-            f"{items}. Write them in the notebook's answer cells (the placeholder text does not "
-            "count as an answer)."
-        )
-    lines += [
-        "- Your code runs in a locked-down process with time and memory limits: keep the cells "
-        "quick, and do not read or write files the exercise does not ask for.",
-        "",
-    ]
-    return "\n".join(lines)
+    context = {
+        "title": plan.title,
+        "install": install_line(wheel) if wheel else "pip install <the grader's wheel>",
+        "wheel": Path(wheel).name if wheel else "",
+        "notebook": notebook,
+        "bundle": bundle,
+        "first_check": automatic[0].id if automatic else "ID",
+        "false_failure_rate": _false_failure_rate(plan),
+        "pending": [c for c in automatic if not plan.cases_of(c.id)],
+        "automatic_points": f"{sum(c.points for c in automatic):g}",
+        "manual": manual,
+        "manual_points": f"{sum(c.points for c in manual):g}",
+    }
+    return _template().render(context)
 
 
-def _pending(plan: Plan) -> list[str]:
-    """The line on automatic checks no self-check can run (no case in the bundle)."""
-    later = [c for c in plan.checks if not c.manual and not plan.cases_of(c.id)]
-    if not later:
-        return []
-    items = ", ".join(f"`{c.id}` ({c.points:g})" for c in later)
-    return [
-        f"- Some checks run only after you submit, with the instructor's own comparison: {items}. "
-        "The self-check lists them as pending, apart from the points that passed."
-    ]
-
-
-def _statistics(plan: Plan) -> list[str]:
-    """The line on statistical checks, with the rubric's own false-failure rate."""
-    rates = sorted(  # the engine splits each check's rate across its statistical cases
-        {
-            spec.compare.false_failure_rate
-            for spec in plan.checks
-            if any(case.statistical for case in plan.cases_of(spec.id))
-        }
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,  # Markdown, from the course's own rubric and file names
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    if not rates:
-        return []
-    return [
-        "- Functions that draw random numbers are tested statistically, exactly as after "
-        f"submission: a correct one fails a check with probability at most {rates[-1]:g}, so "
-        "a failure means the distribution is really off."
+    env.filters["items"] = lambda checks: ", ".join(f"`{c.id}` ({c.points:g})" for c in checks)
+    return env.get_template("handout.md.j2")
+
+
+def _false_failure_rate(plan: Plan) -> str | None:
+    """The largest false-failure rate of a check with statistical cases (as ``1e-06``), or
+    None when no check is statistical. The engine splits each check's rate across its cases."""
+    rates = [
+        spec.compare.false_failure_rate
+        for spec in plan.checks
+        if any(case.statistical for case in plan.cases_of(spec.id))
     ]
+    return f"{max(rates):g}" if rates else None

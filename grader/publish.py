@@ -1,20 +1,22 @@
 """Publishing from the gradebook: results.json, the class summary and a student's report, and
-recording an instructor's grade or override (one implementation for ``grader manual`` and
-``grader review``)."""
+recording an instructor's grade or override (one implementation for ``grader grade``,
+``grader manual`` and ``grader review``)."""
 
 from __future__ import annotations
 
 import heapq
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
+from grader.check.engine import unreadable_check
 from grader.export.results import write_results
 from grader.gradebook import Gradebook
 from grader.infer import read_record, recorded_course
 from grader.load.discover import UsageError
-from grader.model import RunLog, SubmissionResult
+from grader.model import CheckResult, RunLog, SubmissionResult
 from grader.report.render import render_report, render_summary
 
 SUMMARY_ANSWER_LIMIT = 4000  # characters of a written answer the class summary shows
@@ -42,6 +44,39 @@ def publish(
     write_results(stream(), out / "results.json")
     render_summary(slim, out / "reports", spec.course / "templates", spec.title)
     return slim
+
+
+def write_report(result: SubmissionResult, spec: Assignment, out: Path) -> list[Path]:
+    """The student's report (HTML and Markdown) in ``out/reports``, with the course's
+    templates where it has its own."""
+    return render_report(result, out / "reports", spec.course / "templates", spec.title)
+
+
+def check_templates(spec: Assignment) -> None:
+    """Render every report template once, on sample results, in a folder thrown away after:
+    a template the course broke raises CourseError before any submission is graded."""
+    samples = _samples(spec)
+    with tempfile.TemporaryDirectory(prefix="grader-preview-") as folder:
+        for sample in samples:
+            render_report(sample, Path(folder), spec.course / "templates", spec.title)
+        render_summary(samples, Path(folder), spec.course / "templates", spec.title)
+
+
+def _samples(spec: Assignment) -> list[SubmissionResult]:
+    """Results that take each branch of the report templates: unreadable, and graded with a
+    cell error, printed output, a failed check and a written answer."""
+    checks = tuple(unreadable_check(c, "sample") for c in spec.checks)
+    graded = tuple(
+        CheckResult(c.id, "manual", 0.0, c.points, "sample", c.title, (), "an answer")
+        if c.manual
+        else CheckResult(c.id, "failed", 0.0, c.points, "sample", c.title)
+        for c in spec.checks
+    )
+    log = RunLog(cell_errors=((1, "ValueError: sample"),), output="sample", sandbox="process")
+    return [
+        SubmissionResult("sample-a", "a.ipynb", checks, spec.name, problem="sample"),
+        SubmissionResult("sample-b", "b.ipynb", graded, spec.name, log),
+    ]
 
 
 def _slim(result: SubmissionResult) -> SubmissionResult:
@@ -201,5 +236,5 @@ def _change(
     finally:
         book.close()
     for result in results.values():
-        render_report(result, out / "reports", spec.course / "templates", spec.title)
+        write_report(result, spec, out)
     return results

@@ -294,11 +294,12 @@ def test_reports_never_share_a_file_and_the_summary_links_each_to_its_own(tmp_pa
 
 
 def test_each_template_has_one_copy_the_packages(tmp_path):
-    """The reports' templates live once, in the package; a course's own ``templates/`` is an
-    optional override, and a course without one renders with the built-ins."""
+    """The reports' templates (and the handout README's) live once, in the package; a course's
+    own ``templates/`` is an optional override, and a course without one renders with the
+    built-ins."""
     package = REPO / "grader" / "report" / "templates"
     names = sorted(p.name for p in package.glob("*.j2"))
-    assert names == ["report.html.j2", "report.md.j2", "summary.html.j2"]
+    assert names == ["handout.md.j2", "report.html.j2", "report.md.j2", "summary.html.j2"]
     for name in names:
         assert [p for p in REPO.rglob(name) if ".git" not in p.parts] == [package / name]
     missing = render_report(graded(), tmp_path / "a", templates_dir=tmp_path / "no-such-folder")

@@ -147,7 +147,7 @@ if TRACE:
         _wrap(grade, "load_assignment", "parent.load_assignment")
         _wrap(grade, "discover", "parent.discover")
         _wrap(grade, "write_sidecar", "parent.sidecar")
-        _wrap(grade, "render_report", "parent.report")
+        _wrap(grade, "write_report", "parent.report")
         _wrap(grade, "publish", "parent.publish")
         _wrap(grade, "_summary_table", "parent.summary_table")
         _wrap(Gradebook, "record", "parent.gradebook_record")

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.atomic import write_text_atomic
+from grader.defaults import DEFAULT_PENDING, PENDING_CHOICES
 from grader.export.common import ExportOptions, delimited
 from grader.export.formats import FORMATS, VARIANTS, check_assignment_id, left_out, warnings
 from grader.export.graded import GradedEntry, load_graded
@@ -23,28 +24,14 @@ def main(
     output: Path | None = None,
     assignment_id: str = "",
     title: str = "",
-    pending: str = "blank",
+    pending: str = DEFAULT_PENDING,
     variant: str = "",
     roster: Path | None = None,
     console: Console | None = None,
 ) -> int:
     """Write the export to ``output`` (or standard output); 0 when written."""
     console = console or Console(stderr=True)
-    if format not in FORMATS:
-        raise UsageError(f"unknown format {format!r}: choose {', '.join(FORMATS)}")
-    if variant and variant not in VARIANTS.get(format, ()):
-        known = VARIANTS.get(format)
-        raise UsageError(
-            f"--variant {variant} does not apply to {format}"
-            + (f" (choose {', '.join(known)})" if known else " (only moodle has variants)")
-        )
-    check_assignment_id(format, assignment_id)
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder (give the --out folder of `grader grade`)")
-    if output is not None and output.is_dir():
-        raise UsageError(
-            f"{output}: -o names a folder; give a file's path, e.g. {output / f'grades.{format}'}"
-        )
+    _check_options(folder, format, output, assignment_id, pending, variant)
     graded = load_graded(folder, read_roster(roster) if roster else None)
     options = ExportOptions(assignment_id, title, pending, variant)
     text = FORMATS[format](graded, options)
@@ -66,6 +53,29 @@ def main(
             highlight=False,
         )
     return 0
+
+
+def _check_options(
+    folder: Path, format: str, output: Path | None, assignment_id: str, pending: str, variant: str
+) -> None:
+    """Refuse options that do not go together, before anything is read or written."""
+    if format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}: choose {', '.join(FORMATS)}")
+    if variant and variant not in VARIANTS.get(format, ()):
+        known = VARIANTS.get(format)
+        raise UsageError(
+            f"--variant {variant} does not apply to {format}"
+            + (f" (choose {', '.join(known)})" if known else " (only moodle has variants)")
+        )
+    if pending not in PENDING_CHOICES:
+        raise UsageError(f"unknown --pending {pending!r}: choose {', '.join(PENDING_CHOICES)}")
+    check_assignment_id(format, assignment_id)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder (give the --out folder of `grader grade`)")
+    if output is not None and output.is_dir():
+        raise UsageError(
+            f"{output}: -o names a folder; give a file's path, e.g. {output / f'grades.{format}'}"
+        )
 
 
 def _left_out_line(dropped: list[tuple[GradedEntry, str]], side: Path) -> str:

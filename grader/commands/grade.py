@@ -12,11 +12,10 @@ import hashlib
 import os
 import secrets
 import statistics
-import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Generator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -27,20 +26,18 @@ import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
 from grader.batch import Job, grade_many
-from grader.check.engine import unreadable_check
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
-from grader.grading import Plan, grading_plan
+from grader.grading import grading_plan
 from grader.infer import RECORD, infer_assignment, read_record
 from grader.load.discover import Naming, UsageError, discover
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
-from grader.model import CheckResult, RunLog, Submission, SubmissionResult
-from grader.publish import publish
+from grader.model import Submission, SubmissionResult
+from grader.publish import check_templates, publish, write_report
 from grader.report.escape import markup, terminal_text
-from grader.report.render import render_report, render_summary
-from grader.run.sandbox import DEFAULT_SANDBOX, choose_sandbox, fallback_warning
+from grader.run.sandbox import DEFAULT_SANDBOX, Sandbox, choose_sandbox, fallback_warning
 
 
 def main(
@@ -62,15 +59,51 @@ def main(
     """Grade every submission found under ``paths``; 0 when every one was graded."""
     console = console or Console(stderr=True)
     if out.exists() and not out.is_dir():
-        raise UsageError(
-            f"{out}: --out must be a folder, and this is a file; give a folder's path (it is "
-            "created if missing)"
-        )
+        raise UsageError(f"{out}: --out must be a folder, and this is a file; {_FOLDER_HINT}")
     spec = load_assignment(infer_assignment(assignment, out=out, course=course), course)
-    pattern = compile_pattern(name_pattern) if name_pattern else None
     class_list = read_roster(roster) if roster else None
+    shells = _find(paths, name_pattern, console)
+    out.mkdir(parents=True, exist_ok=True)
+    hidden_seed = _hidden_seed(out, spec, seed)
+    check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
+    layer = _sandbox(sandbox, console)
+    book = Gradebook(gradebook or out / "gradebook.sqlite")
+    key = plan_key(spec, hidden_seed)
+    batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
+    del shells  # the batch holds what grading needs: each submission is read again in turn
+    workers = _workers(workers, len(batch.todo))
+    where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
+    console.print(
+        f"Grading {len(batch.todo)} of {len(batch.submissions)} submission(s) of {spec.name} "
+        f"({len(batch.submissions) - len(batch.todo)} unchanged since the last run; sandbox: "
+        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
+        markup=False,
+    )
+    write_sidecar(out, spec, batch.submissions, class_list)  # before any crash
+    store = _Store(
+        book, book.start_run(spec.name, key, hidden_seed, layer.describe()), key, spec, out
+    )
+    job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
+    _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
+    results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
+    book.close()
+    _tell(results, store.failures, lms_summary(batch.submissions, class_list), out, console)
+    return 0
+
+
+_FOLDER_HINT = "give a folder's path (it is created if missing)"
+
+
+class Interrupted(UserError):
+    """Ctrl-C during a batch: what was graded is kept, and a rerun continues."""
+
+
+def _find(paths: list[Path], name_pattern: str | None, console: Console) -> list[Submission]:
+    """Every submission under ``paths``, by name only (its code is read later), after saying
+    how each folder or bulk download named its students."""
+    pattern = compile_pattern(name_pattern) if name_pattern else None
     namings: list[Naming] = []
-    shells = list(discover(paths, pattern, namings, lazy=True))  # names only: code read later
+    shells = list(discover(paths, pattern, namings, lazy=True))
     if not shells:
         raise UsageError(
             f"{', '.join(map(str, paths))}: no submission found (a notebook .ipynb, a module "
@@ -78,68 +111,101 @@ def main(
         )
     for naming in namings:
         console.print(terminal_text(naming.describe()), highlight=False)
-    out.mkdir(parents=True, exist_ok=True)
-    hidden_seed = _hidden_seed(out, spec, seed)
-    check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
-    layer = choose_sandbox(sandbox)
-    warning = fallback_warning(sandbox, layer)
+    return shells
+
+
+def _sandbox(name: str, console: Console) -> Sandbox:
+    """The isolation layer asked for, with a warning when ``auto`` had to fall back."""
+    layer = choose_sandbox(name)
+    warning = fallback_warning(name, layer)
     if warning:
         console.print(f"[yellow]{markup(warning)}[/yellow]")
-    book = Gradebook(gradebook or out / "gradebook.sqlite")
-    key = plan_key(spec, hidden_seed)
-    stored = {} if regrade else book.stored(spec.name)
-    submissions: list[Submission] = []
-    todo: deque[Submission] = deque()
-    hashes: dict[str, str] = {}
-    for shell in shells:  # read each once to hash it; keep only what grading needs later
-        submission = shell.materialize()
-        submissions.append(_light(submission))
-        if stored.get(submission.student) != Stored(submission.content_hash, key):
-            todo.append(shell)
-            hashes[submission.student] = submission.content_hash
-    del shells
-    workers = workers or (os.cpu_count() or 1)
-    if len(todo) < 4 * workers:
-        workers = 1  # starting worker processes costs more than it saves for a few submissions
-    where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
-    console.print(
-        f"Grading {len(todo)} of {len(submissions)} submission(s) of {spec.name} "
-        f"({len(submissions) - len(todo)} unchanged since the last run; sandbox: "
-        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
-        markup=False,
-    )
-    write_sidecar(out, spec, submissions, class_list)  # before any crash
-    job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
-    run = book.start_run(spec.name, key, hidden_seed, layer.describe())
-    failures: list[SubmissionResult] = []
-    graded = 0
-    total = len(todo)
+    return layer
+
+
+def _workers(asked: int | None, todo: int) -> int:
+    """One per core unless told; one for a few submissions, where starting worker processes
+    costs more than it saves."""
+    workers = asked or (os.cpu_count() or 1)
+    return 1 if todo < 4 * workers else workers
+
+
+@dataclass
+class _Batch:
+    """What a run grades: every submission found (without its code, for the sidecar), the
+    ones new or changed since they were stored (not read yet), and each one's content hash."""
+
+    submissions: list[Submission]
+    todo: deque[Submission]
+    hashes: dict[str, str]
+
+    @classmethod
+    def read(cls, shells: list[Submission], stored: dict[str, Stored], key: str) -> _Batch:
+        """Read each submission once, to hash it; keep only what grading needs later."""
+        batch = cls([], deque(), {})
+        for shell in shells:
+            submission = shell.materialize()
+            batch.submissions.append(_light(submission))
+            if stored.get(submission.student) != Stored(submission.content_hash, key):
+                batch.todo.append(shell)
+                batch.hashes[submission.student] = submission.content_hash
+        return batch
+
+
+@dataclass
+class _Store:
+    """Where each graded result goes: the gradebook, under one run, then the student's report
+    as the gradebook holds it (manual grades and overrides included)."""
+
+    book: Gradebook
+    run: int
+    key: str
+    spec: Assignment
+    out: Path
+    graded: int = 0
+    failures: list[SubmissionResult] = field(default_factory=list)
+
+    def keep(self, result: SubmissionResult, content_hash: str) -> None:
+        if result.problem and result.problem.startswith("internal:"):
+            self.failures.append(result)  # not stored: the next run grades it again
+        else:
+            self.book.record(self.run, self.key, content_hash, result)
+            self.graded += 1
+            result = self.book.result(self.spec.name, result.student) or result
+        write_report(result, self.spec, self.out)
+
+
+def _grade_all(
+    batch: _Batch, results: Iterator[SubmissionResult], store: _Store, console: Console
+) -> None:
+    """Keep every result as it comes, under a progress bar; on Ctrl-C, stop the workers and
+    close the run with what was graded."""
+    shown = _with_progress(results, len(batch.todo), console)
     try:
-        graded_ones = _with_progress(
-            grade_many(_drain(todo), job, workers, scheduler), total, console
-        )
-        for result in graded_ones:
-            if result.problem and result.problem.startswith("internal:"):
-                failures.append(result)  # not stored: the next run grades it again
-            else:
-                book.record(run, key, hashes[result.student], result)
-                graded += 1
-                # the report shows what the gradebook holds: manual grades and overrides included
-                result = book.result(spec.name, result.student) or result
-            render_report(result, out / "reports", spec.course / "templates", spec.title)
+        for result in shown:
+            store.keep(result, batch.hashes[result.student])
     except KeyboardInterrupt:
-        graded_ones.close()  # the workers and their sandboxes go now
-        book.finish_run(run, graded)
-        book.close()
+        shown.close()  # the workers and their sandboxes go now
+        store.book.finish_run(store.run, store.graded)
+        store.book.close()
         raise Interrupted(
-            f"interrupted: {graded} of {total} submission(s) graded and kept in {book.path}; "
-            "run the same command again to grade the rest"
+            f"interrupted: {store.graded} of {len(batch.hashes)} submission(s) graded and kept "
+            f"in {store.book.path}; run the same command again to grade the rest"
         ) from None
-    book.finish_run(run, graded)
-    results = publish(book, spec, out, {s.student for s in submissions}, failures)
-    book.close()
+    store.book.finish_run(store.run, store.graded)
+
+
+def _tell(
+    results: list[SubmissionResult],
+    failures: list[SubmissionResult],
+    lms_lines: list[str],
+    out: Path,
+    console: Console,
+) -> None:
+    """The end of a batch: the summary, what the LMS download and roster said, the
+    submissions to grade again, and where it was all written."""
     _summary_table(results, console)
-    for line in lms_summary(submissions, class_list):
+    for line in lms_lines:
         console.print(terminal_text(line), highlight=False)
     for result in failures:
         console.print(
@@ -149,18 +215,13 @@ def main(
         f"Wrote {out / 'results.json'} and {len(results)} report(s) in {out / 'reports'}",
         markup=False,
     )
-    return 0
-
-
-class Interrupted(UserError):
-    """Ctrl-C during a batch: what was graded is kept, and a rerun continues."""
 
 
 def check_course(spec: Assignment, hidden_seed: int) -> None:
     """Find the course's mistakes before any submission is graded: build the plan (every case
     generator and expected value) and render every template once, on sample results."""
     try:
-        plan = grading_plan(spec, hidden_seed)
+        grading_plan(spec, hidden_seed)
     except UserError:
         raise
     except Exception as exc:  # the instructor's code: say where, never a traceback
@@ -169,28 +230,7 @@ def check_course(spec: Assignment, hidden_seed: int) -> None:
             f"({type(exc).__name__}: {exc}); fix the case generators there or the rubric "
             f"{spec.rubric_path}"
         ) from None
-    samples = _samples(plan)
-    with tempfile.TemporaryDirectory(prefix="grader-preview-") as folder:
-        for sample in samples:
-            render_report(sample, Path(folder), spec.course / "templates", spec.title)
-        render_summary(samples, Path(folder), spec.course / "templates", spec.title)
-
-
-def _samples(plan: Plan) -> list[SubmissionResult]:
-    """Results that take each branch of the report templates: unreadable, and graded with a
-    cell error, printed output, a failed check and a written answer."""
-    checks = tuple(unreadable_check(spec, "sample") for spec in plan.checks)
-    graded = tuple(
-        CheckResult(c.id, "manual", 0.0, c.points, "sample", c.title, (), "an answer")
-        if c.manual
-        else CheckResult(c.id, "failed", 0.0, c.points, "sample", c.title)
-        for c in plan.checks
-    )
-    log = RunLog(cell_errors=((1, "ValueError: sample"),), output="sample", sandbox="process")
-    return [
-        SubmissionResult("sample-a", "a.ipynb", checks, plan.assignment, problem="sample"),
-        SubmissionResult("sample-b", "b.ipynb", graded, plan.assignment, log),
-    ]
+    check_templates(spec)
 
 
 def plan_key(spec: Assignment, hidden_seed: int) -> str:
@@ -269,42 +309,7 @@ def _with_progress(
 def _summary_table(results: list[SubmissionResult], console: Console) -> None:
     """A row per student for a small class; per check pass rates for a large one. Problems
     are listed last, so they are not lost in the scroll."""
-    if len(results) <= 40:
-        table = Table(title="Summary")
-        for column in ("student", "score", "passed", "failed", "error/timeout", "missing", "note"):
-            table.add_column(column, justify="left" if column in ("student", "note") else "right")
-        for r in results:
-            count = Counter(c.status for c in r.checks)
-            note = r.problem or (
-                f"{len(r.log.cell_errors)} cell(s) raised" if r.log.cell_errors else ""
-            )
-            table.add_row(
-                terminal_text(r.student),
-                f"{r.score:g}/{r.max_score:g}",
-                str(count["passed"]),
-                str(count["failed"]),
-                str(count["error"] + count["timeout"]),
-                str(count["missing"]),
-                terminal_text(note[:60]),
-            )
-    else:
-        table = Table(title=f"Summary of {len(results)} submissions")
-        for column in ("check", "passed", "failed", "error/timeout", "missing", "manual"):
-            table.add_column(column, justify="left" if column == "check" else "right")
-        by_check: dict[str, Counter[str]] = {}
-        for r in results:
-            for c in r.checks:
-                by_check.setdefault(c.id, Counter())[c.status] += 1
-        for check_id, tally in by_check.items():
-            table.add_row(
-                terminal_text(check_id),
-                str(tally["passed"]),
-                str(tally["failed"]),
-                str(tally["error"] + tally["timeout"]),
-                str(tally["missing"]),
-                str(tally["manual"]),
-            )
-    console.print(table)
+    console.print(_student_table(results) if len(results) <= 40 else _check_table(results))
     if results:
         scores = sorted(r.score for r in results)
         console.print(
@@ -316,3 +321,46 @@ def _summary_table(results: list[SubmissionResult], console: Console) -> None:
         console.print(f"[yellow]{len(problems)} submission(s) could not be graded fully:[/yellow]")
         for r in problems:
             console.print(f"  {markup(r.student)}: {markup(r.problem)}", highlight=False)
+
+
+def _student_table(results: list[SubmissionResult]) -> Table:
+    """One row per student: score, how many checks passed, failed, ... and a note."""
+    table = Table(title="Summary")
+    for column in ("student", "score", "passed", "failed", "error/timeout", "missing", "note"):
+        table.add_column(column, justify="left" if column in ("student", "note") else "right")
+    for r in results:
+        count = Counter(c.status for c in r.checks)
+        note = r.problem or (
+            f"{len(r.log.cell_errors)} cell(s) raised" if r.log.cell_errors else ""
+        )
+        table.add_row(
+            terminal_text(r.student),
+            f"{r.score:g}/{r.max_score:g}",
+            str(count["passed"]),
+            str(count["failed"]),
+            str(count["error"] + count["timeout"]),
+            str(count["missing"]),
+            terminal_text(note[:60]),
+        )
+    return table
+
+
+def _check_table(results: list[SubmissionResult]) -> Table:
+    """One row per check: how many students passed it, failed it, ..."""
+    table = Table(title=f"Summary of {len(results)} submissions")
+    for column in ("check", "passed", "failed", "error/timeout", "missing", "manual"):
+        table.add_column(column, justify="left" if column == "check" else "right")
+    by_check: dict[str, Counter[str]] = {}
+    for r in results:
+        for c in r.checks:
+            by_check.setdefault(c.id, Counter())[c.status] += 1
+    for check_id, tally in by_check.items():
+        table.add_row(
+            terminal_text(check_id),
+            str(tally["passed"]),
+            str(tally["failed"]),
+            str(tally["error"] + tally["timeout"]),
+            str(tally["missing"]),
+            str(tally["manual"]),
+        )
+    return table

@@ -17,8 +17,9 @@ from pathlib import Path, PurePosixPath
 from rich.console import Console
 
 import grader
-from grader.assignment import RubricError, load_assignment
+from grader.assignment import Assignment, RubricError, load_assignment
 from grader.atomic import write_json_atomic
+from grader.defaults import GRADESCOPE_RESULTS, GRADESCOPE_SEED, GRADESCOPE_SUBMISSION
 from grader.export.graded import GradedEntry, Origin, check_infos
 from grader.export.gradescope import results
 from grader.grading import grade_submission, grading_plan
@@ -27,15 +28,11 @@ from grader.load.discover import UsageError, read_submission
 from grader.model import Submission
 from grader.run.sandbox import DEFAULT_SANDBOX, SandboxError, choose_sandbox
 
-SUBMISSION = Path("/autograder/submission")
-RESULTS = Path("/autograder/results/results.json")
-DEFAULT_SEED = 20261127  # the same hidden cases for every student; set your own with --seed
-
 
 def main(
     *,
-    submission: Path = SUBMISSION,
-    results_path: Path = RESULTS,
+    submission: Path = GRADESCOPE_SUBMISSION,
+    results_path: Path = GRADESCOPE_RESULTS,
     assignment: str | None = None,
     course: str | None = None,
     seed: int | None = None,
@@ -47,29 +44,12 @@ def main(
     try:
         spec = load_assignment(infer_assignment(assignment, course=course), course)
         layer = choose_sandbox(sandbox)
-        plan = grading_plan(spec, DEFAULT_SEED if seed is None else seed)
+        plan = grading_plan(spec, GRADESCOPE_SEED if seed is None else seed)
     except (RubricError, SandboxError) as exc:
-        write_json_atomic(
-            {
-                "score": 0.0,
-                "output": (
-                    "The autograder is not set up right, so this submission was not graded; "
-                    f"please tell your instructor. ({exc})"
-                ),
-                "tests": [],
-            },
-            results_path,
-        )
+        _not_set_up(exc, results_path)
         console.print(f"grader: error: {exc}")
         return 1
-    if submission.exists():
-        found = read_submission(submission)
-    else:
-        found = Submission(
-            submission.name,
-            submission,
-            problem=f"{submission}: no such file or folder; nothing was submitted to grade",
-        )
+    found = _submitted(submission)
     result = grade_submission(found, plan, sandbox=layer)
     entry = GradedEntry(found.student, result, origin=Origin(problem=found.problem))
     data = results(entry, check_infos(spec))
@@ -80,6 +60,26 @@ def main(
         highlight=False,
     )
     return 0
+
+
+def _not_set_up(exc: Exception, results_path: Path) -> None:
+    """The results Gradescope shows when the course cannot grade: 0 points and the reason."""
+    output = (
+        "The autograder is not set up right, so this submission was not graded; "
+        f"please tell your instructor. ({exc})"
+    )
+    write_json_atomic({"score": 0.0, "output": output, "tests": []}, results_path)
+
+
+def _submitted(submission: Path) -> Submission:
+    """The student's files, or a submission that says nothing was submitted."""
+    if submission.exists():
+        return read_submission(submission)
+    return Submission(
+        submission.name,
+        submission,
+        problem=f"{submission}: no such file or folder; nothing was submitted to grade",
+    )
 
 
 # --- the autograder zip ----------------------------------------------------------------------
@@ -120,30 +120,15 @@ def build(
     hidden cases."""
     console = console or Console(stderr=True)
     spec = load_assignment(infer_assignment(assignment, course=course), course)
-    package = Path(grader.__file__).resolve().parent
-    project = package.parent / "pyproject.toml"
-    if not project.exists():
-        raise UsageError(
-            f"{package}: not a source checkout of grader (no pyproject.toml beside it); "
-            "build the autograder from a clone of the grader repository"
-        )
+    members = _members(spec)
     seed = secrets.randbelow(2**31) if seed is None else seed
-    members: dict[str, Path] = {"pyproject.toml": project}
-    readme = package.parent / "README.md"
-    if readme.exists():
-        members["README.md"] = readme  # pyproject.toml names it
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            members[str(PurePosixPath("grader") / path.relative_to(package).as_posix())] = path
-    members[f"rubrics/{spec.rubric_path.name}"] = spec.rubric_path
-    if spec.reference_path is not None and spec.reference_path.exists():
-        members[f"reference/{spec.reference_path.name}"] = spec.reference_path
+    scripts = {
+        "setup.sh": SETUP_SH,
+        "run_autograder": RUN_AUTOGRADER.format(assignment=spec.name, seed=seed),
+    }
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in (
-            ("setup.sh", SETUP_SH),
-            ("run_autograder", RUN_AUTOGRADER.format(assignment=spec.name, seed=seed)),
-        ):
+        for name, text in scripts.items():
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16  # executable, as Gradescope runs them
             archive.writestr(info, text)
@@ -155,3 +140,26 @@ def build(
         highlight=False,
     )
     return 0
+
+
+def _members(spec: Assignment) -> dict[str, Path]:
+    """The zip's files by name: the project to install (pyproject.toml, README.md, the
+    ``grader`` package without caches) and this assignment's rubric and reference."""
+    package = Path(grader.__file__).resolve().parent
+    project = package.parent / "pyproject.toml"
+    if not project.exists():
+        raise UsageError(
+            f"{package}: not a source checkout of grader (no pyproject.toml beside it); "
+            "build the autograder from a clone of the grader repository"
+        )
+    members: dict[str, Path] = {"pyproject.toml": project}
+    readme = package.parent / "README.md"
+    if readme.exists():
+        members["README.md"] = readme  # pyproject.toml names it
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            members[str(PurePosixPath("grader") / path.relative_to(package).as_posix())] = path
+    members[f"rubrics/{spec.rubric_path.name}"] = spec.rubric_path
+    if spec.reference_path is not None and spec.reference_path.exists():
+        members[f"reference/{spec.reference_path.name}"] = spec.reference_path
+    return members

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.defaults import REVIEW_HOST, REVIEW_PORT
 from grader.load.discover import UsageError
 from grader.publish import graded_assignment
 
 
-def main(*, out: Path, host: str = "127.0.0.1", port: int = 0, course: str | None = None) -> int:
+def main(
+    *, out: Path, host: str = REVIEW_HOST, port: int = REVIEW_PORT, course: str | None = None
+) -> int:
+    """Serve ``out`` to reviewers until interrupted; 0 when it stopped."""
     spec = graded_assignment(out, course)
     if not (out / "gradebook.sqlite").exists():
         raise UsageError(f"{out}: no gradebook.sqlite; run grader grade --out {out} first")

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from grader.defaults import DEFAULT_PENDING
 from grader.export.graded import Graded, GradedEntry
 
 PENDING = ("blank", "partial")
@@ -19,7 +20,7 @@ class ExportOptions:
 
     assignment_id: str = ""  # the LMS's id of the assignment (column id, line item)
     title: str = ""  # the assignment's title in the LMS; default: the rubric's title
-    pending: str = "blank"  # blank: no grade while manual items are open; partial: graded points
+    pending: str = DEFAULT_PENDING  # blank: none while manual items are open; partial: so far
     variant: str = ""  # moodle: worksheet (default) | gradebook
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 

@@ -227,72 +227,95 @@ def _check_view(check: CheckResult, with_answer: bool = True) -> CheckView:
 
 
 def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]:
-    check_ids: list[str] = []
+    """What the class summary shows: a row per student, a column per check (pass rate, mean,
+    most common mistakes) and, for a class of up to WRITTEN_IN_SUMMARY, the written answers."""
+    titles = _check_titles(results)
+    ordered = sorted(results, key=lambda r: (r.student.lower(), r.student))
+    columns = [_summary_column(check_id, name, results) for check_id, name in titles.items()]
+    totals = [r.score for r in results]
+    return {
+        "written": _written_answers(columns, ordered),
+        "written_left_out": len(results) > WRITTEN_IN_SUMMARY,
+        "title": title,
+        "count": len(results),
+        "mean": _points(statistics.fmean(totals)) if totals else "–",
+        "median": _points(statistics.median(totals)) if totals else "–",
+        "max_score": _points(max((r.max_score for r in results), default=0.0)),
+        "rows": [_summary_row(result, list(titles)) for result in ordered],
+        "columns": columns,
+        "statuses": [
+            {"status": s, "word": STATUS_WORDS[s], "symbol": STATUS_SYMBOLS[s]}
+            for s in STATUS_WORDS
+        ],
+    }
+
+
+def _check_titles(results: list[SubmissionResult]) -> dict[str, str]:
+    """Every check id of the class, in the order first seen, with its title."""
     titles: dict[str, str] = {}
     for result in results:
         for check in result.checks:
-            if check.id not in titles:
-                check_ids.append(check.id)
-                titles[check.id] = check.title
-    ordered = sorted(results, key=lambda r: (r.student.lower(), r.student))
+            titles.setdefault(check.id, check.title)
+    return titles
 
-    rows = []
-    for result in ordered:
-        by_id = {c.id: c for c in result.checks}
-        notes = []
-        if result.problem:
-            notes.append("could not be read")
-        if result.log.load_error:
-            notes.append("did not load")
-        if result.log.cell_errors:
-            count = len(result.log.cell_errors)
-            notes.append(f"{count} cell error{'s' if count > 1 else ''}")
-        cells = []
-        for check_id in check_ids:
-            check = by_id.get(check_id)
-            cells.append(_check_view(check, with_answer=False) if check else None)
-        rows.append(
-            {
-                "student": result.student,
-                "link": safe_filename(result.student) + ".html",
-                "score": _points(result.score),
-                "max_score": _points(result.max_score),
-                "percent": _percent(result.score, result.max_score),
-                "cells": cells,
-                "notes": ", ".join(notes),
-            }
-        )
 
-    columns = []
-    for check_id in check_ids:
-        checks = [c for r in results for c in r.checks if c.id == check_id]
-        manual = all(c.status == "manual" for c in checks)
-        passed = sum(c.status == "passed" for c in checks)
-        answered = sum(c.answer is not None and c.answer.strip() != "" for c in checks)
-        mistakes: Counter[str] = Counter()
-        for check in checks:  # each student counts once per mistake
-            mistakes.update({case.mistake for case in check.cases if case.mistake})
-        columns.append(
-            {
-                "id": check_id,
-                "id_breakable": Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(check_id)))),
-                "title": titles[check_id],
-                "manual": manual,
-                "count": len(checks),
-                "passed": passed,
-                "answered": answered,
-                "pass_rate": _percent(passed, len(checks)),
-                "mean": _points(statistics.fmean(c.score for c in checks)) if checks else "–",
-                "max_score": _points(max(c.max_score for c in checks)) if checks else "–",
-                "mistakes": sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISTAKES],
-                "more_mistakes": max(0, len(mistakes) - TOP_MISTAKES),
-            }
-        )
+def _summary_row(result: SubmissionResult, check_ids: list[str]) -> dict[str, Any]:
+    """A student's row: score, a cell per check (None where the result lacks it), notes."""
+    by_id = {c.id: c for c in result.checks}
+    notes = []
+    if result.problem:
+        notes.append("could not be read")
+    if result.log.load_error:
+        notes.append("did not load")
+    if result.log.cell_errors:
+        count = len(result.log.cell_errors)
+        notes.append(f"{count} cell error{'s' if count > 1 else ''}")
+    return {
+        "student": result.student,
+        "link": safe_filename(result.student) + ".html",
+        "score": _points(result.score),
+        "max_score": _points(result.max_score),
+        "percent": _percent(result.score, result.max_score),
+        "cells": [
+            _check_view(by_id[check_id], with_answer=False) if check_id in by_id else None
+            for check_id in check_ids
+        ],
+        "notes": ", ".join(notes),
+    }
 
+
+def _summary_column(check_id: str, title: str, results: list[SubmissionResult]) -> dict[str, Any]:
+    """A check's column: how many passed or answered, the mean score, the top mistakes."""
+    checks = [c for r in results for c in r.checks if c.id == check_id]
+    passed = sum(c.status == "passed" for c in checks)
+    mistakes: Counter[str] = Counter()
+    for check in checks:  # each student counts once per mistake
+        mistakes.update({case.mistake for case in check.cases if case.mistake})
+    return {
+        "id": check_id,
+        "id_breakable": Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(check_id)))),
+        "title": title,
+        "manual": all(c.status == "manual" for c in checks),
+        "count": len(checks),
+        "passed": passed,
+        "answered": sum(c.answer is not None and c.answer.strip() != "" for c in checks),
+        "pass_rate": _percent(passed, len(checks)),
+        "mean": _points(statistics.fmean(c.score for c in checks)) if checks else "–",
+        "max_score": _points(max(c.max_score for c in checks)) if checks else "–",
+        "mistakes": sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISTAKES],
+        "more_mistakes": max(0, len(mistakes) - TOP_MISTAKES),
+    }
+
+
+def _written_answers(
+    columns: list[dict[str, Any]], ordered: list[SubmissionResult]
+) -> list[dict[str, Any]]:
+    """Each written item's answers, identical ones grouped with their students (none for a
+    class over WRITTEN_IN_SUMMARY)."""
+    if len(ordered) > WRITTEN_IN_SUMMARY:
+        return []
     written = []
-    for column in columns:
-        if not column["manual"] or len(results) > WRITTEN_IN_SUMMARY:
-            continue
+    for column in (c for c in columns if c["manual"]):
         groups: dict[str, dict[str, Any]] = {}
         for result in ordered:
             check = next((c for c in result.checks if c.id == column["id"]), None)
@@ -306,23 +329,7 @@ def _summary_view(results: list[SubmissionResult], title: str) -> dict[str, Any]
         written.append(
             {"id": column["id"], "title": column["title"], "groups": list(groups.values())}
         )
-
-    totals = [r.score for r in results]
-    return {
-        "written": written,
-        "written_left_out": len(results) > WRITTEN_IN_SUMMARY,
-        "title": title,
-        "count": len(results),
-        "mean": _points(statistics.fmean(totals)) if totals else "–",
-        "median": _points(statistics.median(totals)) if totals else "–",
-        "max_score": _points(max((r.max_score for r in results), default=0.0)),
-        "rows": rows,
-        "columns": columns,
-        "statuses": [
-            {"status": s, "word": STATUS_WORDS[s], "symbol": STATUS_SYMBOLS[s]}
-            for s in STATUS_WORDS
-        ],
-    }
+    return written
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from grader.model import Plot
@@ -28,25 +29,71 @@ def svg_line_chart(plot: Plot, width: int = 480, height: int = 280) -> str:
     With ``plot.log_y`` the y axis is logarithmic; values that are zero, negative or not finite
     cannot be drawn there and are left out (the legend says how many).
     """
-    names = list(plot.series)
-    columns = max((len(values) for values in plot.series.values()), default=0)
-
-    # Which values can be drawn, and where the plot area goes.
-    drawable: dict[str, list[tuple[int, float]]] = {}
-    dropped: dict[str, int] = {}
-    for name in names:
-        kept = [
-            (i + 1, float(v)) for i, v in enumerate(plot.series[name]) if _drawable(v, plot.log_y)
-        ]
-        drawable[name] = kept
-        dropped[name] = len(plot.series[name]) - len(kept)
+    drawable = {
+        name: [(i + 1, float(v)) for i, v in enumerate(values) if _drawable(v, plot.log_y)]
+        for name, values in plot.series.items()
+    }
     values = [v for points in drawable.values() for _, v in points]
-
-    left, right, top = 62, width - 16, 30
-    bottom = height - 38 - LEGEND_ROW * len(names)
-    bottom = max(bottom, top + 40)
-
+    lo, hi, ticks, labels, transform = _y_scale(values or [1.0], plot.log_y)
+    frame = _Frame.of(plot, width, height, lo, hi, transform)
     parts = [
+        *_heading(plot, width, height),
+        *(_y_grid(frame, ticks, labels) if values else [_no_values(frame)]),
+        *_x_ticks(frame),
+        *_axes(frame, plot),
+        *_lines(frame, drawable),
+        *_legend(frame, plot, drawable),
+        "</svg>",
+    ]
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area (left..right, top..bottom, in pixels) and how a point maps onto it: x is
+    its position 1..columns, y runs lo..hi in transformed units (log10 on a log axis)."""
+
+    left: int
+    right: int
+    top: int
+    bottom: int
+    columns: int
+    lo: float
+    hi: float
+    transform: Callable[[float], float]
+
+    @classmethod
+    def of(
+        cls,
+        plot: Plot,
+        width: int,
+        height: int,
+        lo: float,
+        hi: float,
+        transform: Callable[[float], float],
+    ) -> _Frame:
+        """The area left by the title above and, below, the x axis and a legend row a series."""
+        left, right, top = 62, width - 16, 30
+        bottom = max(height - 38 - LEGEND_ROW * len(plot.series), top + 40)
+        columns = max((len(values) for values in plot.series.values()), default=0)
+        return cls(left, right, top, bottom, columns, lo, hi, transform)
+
+    def x(self, x: int) -> float:
+        if self.columns <= 1:
+            return (self.left + self.right) / 2
+        inset = 12  # keep the first and last markers off the axes
+        return (
+            self.left + inset + (x - 1) / (self.columns - 1) * (self.right - self.left - 2 * inset)
+        )
+
+    def y(self, v: float) -> float:
+        t = (self.transform(v) - self.lo) / (self.hi - self.lo)
+        return self.bottom - t * (self.bottom - self.top)
+
+
+def _heading(plot: Plot, width: int, height: int) -> list[str]:
+    """The ``<svg>`` element's opening, its accessible title, background and visible title."""
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label={quoteattr(plot.title)} '
         f'class="chart">',
@@ -56,40 +103,36 @@ def svg_line_chart(plot: Plot, width: int = 480, height: int = 280) -> str:
         f'font-weight="bold" {FONT}>{escape(plot.title)}</text>',
     ]
 
-    # The y scale (from whatever can be drawn) with its grid lines and tick labels.
-    lo, hi, ticks, labels, transform = _y_scale(values or [1.0], plot.log_y)
 
-    def y_of(v: float) -> float:
-        t = (transform(v) - lo) / (hi - lo)
-        return bottom - t * (bottom - top)
+def _no_values(frame: _Frame) -> str:
+    return (
+        f'<text x="{(frame.left + frame.right) / 2:.1f}" y="{(frame.top + frame.bottom) / 2:.1f}" '
+        f'text-anchor="middle" font-size="12" fill="#57606a" {FONT}>no values to plot</text>'
+    )
 
-    if not values:
+
+def _y_grid(frame: _Frame, ticks: list[float], labels: list[str]) -> list[str]:
+    """A grid line and a label at each y tick."""
+    parts = []
+    for tick, label in zip(ticks, labels):
+        y = frame.y(tick)
         parts.append(
-            f'<text x="{(left + right) / 2:.1f}" y="{(top + bottom) / 2:.1f}" '
-            f'text-anchor="middle" font-size="12" fill="#57606a" {FONT}>no values to plot</text>'
+            f'<line x1="{frame.left}" y1="{y:.1f}" x2="{frame.right}" y2="{y:.1f}" '
+            f'stroke="#e5e7eb" stroke-width="1"/>'
         )
-    else:
-        for tick, label in zip(ticks, labels):
-            y = y_of(tick)
-            parts.append(
-                f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" '
-                f'stroke="#e5e7eb" stroke-width="1"/>'
-            )
-            parts.append(
-                f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10" '
-                f"{FONT}>{escape(label)}</text>"
-            )
+        parts.append(
+            f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10" '
+            f"{FONT}>{escape(label)}</text>"
+        )
+    return parts
 
-    def x_of(x: int) -> float:
-        if columns <= 1:
-            return (left + right) / 2
-        inset = 12  # keep the first and last markers off the axes
-        return left + inset + (x - 1) / (columns - 1) * (right - left - 2 * inset)
 
-    # x ticks: positions 1..columns, at most about ten labelled.
-    step = max(1, math.ceil(columns / 10))
-    for x in range(1, columns + 1, step):
-        px = x_of(x)
+def _x_ticks(frame: _Frame) -> list[str]:
+    """x ticks at positions 1..columns, at most about ten labelled."""
+    parts = []
+    bottom = frame.bottom
+    for x in range(1, frame.columns + 1, max(1, math.ceil(frame.columns / 10))):
+        px = frame.x(x)
         parts.append(
             f'<line x1="{px:.1f}" y1="{bottom}" x2="{px:.1f}" y2="{bottom + 4}" stroke="#24292f"/>'
         )
@@ -97,58 +140,65 @@ def svg_line_chart(plot: Plot, width: int = 480, height: int = 280) -> str:
             f'<text x="{px:.1f}" y="{bottom + 15}" text-anchor="middle" font-size="10" '
             f"{FONT}>{x}</text>"
         )
+    return parts
 
-    # Axes and their labels.
-    parts.append(
-        f'<path d="M{left} {top} V{bottom} H{right}" fill="none" stroke="#24292f" '
-        f'stroke-width="1"/>'
-    )
-    parts.append(
-        f'<text x="{(left + right) / 2:.1f}" y="{bottom + 30}" text-anchor="middle" '
-        f'font-size="11" {FONT}>{escape(plot.x_label)}</text>'
-    )
+
+def _axes(frame: _Frame, plot: Plot) -> list[str]:
+    """The two axes and their labels."""
+    left, right, top, bottom = frame.left, frame.right, frame.top, frame.bottom
     y_label = plot.y_label + (" (log scale)" if plot.log_y else "")
     mid = (top + bottom) / 2
-    parts.append(
+    return [
+        f'<path d="M{left} {top} V{bottom} H{right}" fill="none" stroke="#24292f" '
+        f'stroke-width="1"/>',
+        f'<text x="{(left + right) / 2:.1f}" y="{bottom + 30}" text-anchor="middle" '
+        f'font-size="11" {FONT}>{escape(plot.x_label)}</text>',
         f'<text x="14" y="{mid:.1f}" text-anchor="middle" font-size="11" '
-        f'transform="rotate(-90 14 {mid:.1f})" {FONT}>{escape(y_label)}</text>'
-    )
+        f'transform="rotate(-90 14 {mid:.1f})" {FONT}>{escape(y_label)}</text>',
+    ]
 
-    # One polyline and its markers per series.
-    for number, name in enumerate(names):
-        colour = COLOURS[number % len(COLOURS)]
-        dash = DASHES[number % len(DASHES)]
-        marker = MARKERS[number % len(MARKERS)]
-        points = [(x_of(x), y_of(v)) for x, v in drawable[name]]
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+
+def _lines(frame: _Frame, drawable: dict[str, list[tuple[int, float]]]) -> list[str]:
+    """One polyline and its markers per series."""
+    parts = []
+    for number, (name, kept) in enumerate(drawable.items()):
+        colour, dash_attr, marker = _style(number)
+        points = [(frame.x(x), frame.y(v)) for x, v in kept]
         parts.append(
             f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" '
             f'fill="none" stroke="{colour}" stroke-width="2"{dash_attr}>'
             f"<title>{escape(name)}</title></polyline>"
         )
         parts.extend(_marker(marker, x, y, colour) for x, y in points)
+    return parts
 
-    # Legend: one row per series under the x axis label.
-    for number, name in enumerate(names):
-        colour = COLOURS[number % len(COLOURS)]
-        dash = DASHES[number % len(DASHES)]
-        y = bottom + 46 + LEGEND_ROW * number
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+
+def _legend(frame: _Frame, plot: Plot, drawable: dict[str, list[tuple[int, float]]]) -> list[str]:
+    """One row per series under the x axis label, saying how many values were left out."""
+    parts = []
+    left = frame.left
+    for number, (name, kept) in enumerate(drawable.items()):
+        colour, dash_attr, marker = _style(number)
+        y = frame.bottom + 46 + LEGEND_ROW * number
+        dropped = len(plot.series[name]) - len(kept)
         label = name
-        if dropped[name]:
+        if dropped:
             reason = "≤ 0 or not finite" if plot.log_y else "not finite"
-            label += (
-                f" ({dropped[name]} value{'s' if dropped[name] > 1 else ''} {reason}, not shown)"
-            )
+            label += f" ({dropped} value{'s' if dropped > 1 else ''} {reason}, not shown)"
         parts.append(
             f'<line x1="{left}" y1="{y - 4}" x2="{left + 24}" y2="{y - 4}" stroke="{colour}" '
             f'stroke-width="2"{dash_attr}/>'
         )
-        parts.append(_marker(MARKERS[number % len(MARKERS)], left + 12, y - 4, colour))
+        parts.append(_marker(marker, left + 12, y - 4, colour))
         parts.append(f'<text x="{left + 32}" y="{y}" font-size="11" {FONT}>{escape(label)}</text>')
+    return parts
 
-    parts.append("</svg>")
-    return "\n".join(parts)
+
+def _style(number: int) -> tuple[str, str, str]:
+    """The colour, dash attribute and marker shape of the series numbered ``number``."""
+    dash = DASHES[number % len(DASHES)]
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return COLOURS[number % len(COLOURS)], dash_attr, MARKERS[number % len(MARKERS)]
 
 
 def _drawable(value: object, log_y: bool) -> bool:

@@ -33,6 +33,28 @@ class BadRequest(ValueError):
 
 def create_app(bench: Workbench, token: str) -> TokenGate:
     """The app for one graded folder, behind its token."""
+    pages, api = _Pages(bench, token), _Api(bench)
+    reports = bench.out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    routes = [
+        Route("/", pages.index),
+        Route("/grade/{check}", pages.grade),
+        Route("/student/{student:path}", pages.student),
+        Route("/assets/{name}", pages.asset),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Route("/api/queue", api.queue),
+        Route("/api/grade", api.grade, methods=["POST"]),
+        Route("/api/grade-group", api.grade_group, methods=["POST"]),
+        Route("/api/override", api.override, methods=["POST"]),
+        Route("/api/rubric", api.rubric),
+        Route("/api/rubric", api.rubric_add, methods=["POST"]),
+        Route("/api/rubric/{item:int}", api.rubric_edit, methods=["POST"]),
+        Mount("/reports", StaticFiles(directory=reports, html=False), name="reports"),
+    ]
+    return TokenGate(Starlette(routes=routes), token)
+
+
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
@@ -41,54 +63,68 @@ def create_app(bench: Workbench, token: str) -> TokenGate:
         lstrip_blocks=True,
     )
     env.filters["points"] = lambda value: f"{value:g}"
+    return env
 
-    def page(name: str, request: Request, **context: Any) -> HTMLResponse:
-        html = env.get_template(name).render(token=token, **context)
-        return HTMLResponse(html)
 
-    def index(request: Request) -> Response:
+class _Pages:
+    """The HTML pages: the start page, an item's grading page, a student's page, and their
+    script and style sheet."""
+
+    def __init__(self, bench: Workbench, token: str) -> None:
+        self.bench, self.token, self.env = bench, token, _environment()
+
+    def _page(self, name: str, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(token=self.token, **context))
+
+    def index(self, request: Request) -> Response:
         if "token" in request.query_params:  # the cookie is set: take the token out of the URL
             return RedirectResponse("/", status_code=303)
-        return page("index.html.j2", request, v=index_view(bench))
+        return self._page("index.html.j2", v=index_view(self.bench))
 
-    def grade_page(request: Request) -> Response:
-        check = request.path_params["check"]
+    def grade(self, request: Request) -> Response:
         try:
-            view = grade_view(bench, check)
+            view = grade_view(self.bench, request.path_params["check"])
         except ReviewError as exc:
             raise HTTPException(404, str(exc)) from exc
-        return page("grade.html.j2", request, v=view)
+        return self._page("grade.html.j2", v=view)
 
-    def student_page(request: Request) -> Response:
+    def student(self, request: Request) -> Response:
         try:
-            view = student_view(bench, request.path_params["student"])
+            view = student_view(self.bench, request.path_params["student"])
         except ReviewError as exc:
             raise HTTPException(404, str(exc)) from exc
-        return page("student.html.j2", request, v=view)
+        return self._page("student.html.j2", v=view)
 
-    def asset(request: Request) -> Response:
+    def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
         if name not in ASSETS:
             raise HTTPException(404, "no such file")
         return FileResponse(TEMPLATES / name, media_type=ASSETS[name])
 
-    def api_queue(request: Request) -> Response:
-        check = request.query_params.get("check")
+
+class _Api:
+    """The JSON API: the queue and the rubric to read; grades, group grades, overrides and
+    rubric items to store, each through the workbench (a refusal is 400 with its reason)."""
+
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+
+    def queue(self, request: Request) -> Response:
         try:
-            return JSONResponse(bench.queue(check or None))
+            return JSONResponse(self.bench.queue(request.query_params.get("check") or None))
         except ReviewError as exc:
             return _error(exc)
 
-    async def api_grade(request: Request) -> Response:
+    async def grade(self, request: Request) -> Response:
         try:
             body = await _body(request)
             student = _text(body, "student", required=True)
             args = _grade_args(body)
         except BadRequest as exc:
             return _error(exc)
-        return await _run(lambda: bench.grade(student, seen=_seen(body.get("seen")), **args))
+        return await _run(lambda: self.bench.grade(student, seen=_seen(body.get("seen")), **args))
 
-    async def api_grade_group(request: Request) -> Response:
+    async def grade_group(self, request: Request) -> Response:
         try:
             body = await _body(request)
             students = body.get("students")
@@ -100,45 +136,10 @@ def create_app(bench: Workbench, token: str) -> TokenGate:
             args = _grade_args(body)
         except BadRequest as exc:
             return _error(exc)
-        return await _run(
-            lambda: bench.grade_many(
-                students, seen={s: _seen(seen.get(s)) for s in students}, **args
-            )
-        )
+        versions = {s: _seen(seen.get(s)) for s in students}
+        return await _run(lambda: self.bench.grade_many(students, seen=versions, **args))
 
-    def api_rubric(request: Request) -> Response:
-        try:
-            items = bench.rubric(request.query_params.get("check", ""))
-        except ReviewError as exc:
-            return _error(exc)
-        return JSONResponse([i.__dict__ for i in items])
-
-    async def api_rubric_add(request: Request) -> Response:
-        try:
-            body = await _body(request)
-            check, points, text = (
-                _text(body, "check", True),
-                _number(body, "points"),
-                _text(body, "text"),
-            )
-        except BadRequest as exc:
-            return _error(exc)
-        return await _run(lambda: bench.add_item(check, points, text).__dict__)
-
-    async def api_rubric_edit(request: Request) -> Response:
-        try:
-            body = await _body(request)
-            points, text = _number(body, "points"), _text(body, "text")
-        except BadRequest as exc:
-            return _error(exc)
-
-        def edit() -> dict[str, Any]:
-            item, regraded = bench.edit_item(request.path_params["item"], points, text)
-            return {**item.__dict__, "regraded": regraded}
-
-        return await _run(edit)
-
-    async def api_override(request: Request) -> Response:
+    async def override(self, request: Request) -> Response:
         try:
             body = await _body(request)
             student, check = _text(body, "student", True), _text(body, "check", True)
@@ -146,26 +147,36 @@ def create_app(bench: Workbench, token: str) -> TokenGate:
             reason, reviewer = _text(body, "reason"), _text(body, "reviewer")[:100]
         except BadRequest as exc:
             return _error(exc)
-        return await _run(lambda: bench.override(student, check, score, reason, reviewer))
+        return await _run(lambda: self.bench.override(student, check, score, reason, reviewer))
 
-    reports = bench.out / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    routes = [
-        Route("/", index),
-        Route("/grade/{check}", grade_page),
-        Route("/student/{student:path}", student_page),
-        Route("/assets/{name}", asset),
-        Route("/favicon.ico", lambda request: Response(status_code=204)),
-        Route("/api/queue", api_queue),
-        Route("/api/grade", api_grade, methods=["POST"]),
-        Route("/api/grade-group", api_grade_group, methods=["POST"]),
-        Route("/api/override", api_override, methods=["POST"]),
-        Route("/api/rubric", api_rubric),
-        Route("/api/rubric", api_rubric_add, methods=["POST"]),
-        Route("/api/rubric/{item:int}", api_rubric_edit, methods=["POST"]),
-        Mount("/reports", StaticFiles(directory=reports, html=False), name="reports"),
-    ]
-    return TokenGate(Starlette(routes=routes), token)
+    def rubric(self, request: Request) -> Response:
+        try:
+            items = self.bench.rubric(request.query_params.get("check", ""))
+        except ReviewError as exc:
+            return _error(exc)
+        return JSONResponse([i.__dict__ for i in items])
+
+    async def rubric_add(self, request: Request) -> Response:
+        try:
+            body = await _body(request)
+            check, points = _text(body, "check", True), _number(body, "points")
+            text = _text(body, "text")
+        except BadRequest as exc:
+            return _error(exc)
+        return await _run(lambda: self.bench.add_item(check, points, text).__dict__)
+
+    async def rubric_edit(self, request: Request) -> Response:
+        try:
+            body = await _body(request)
+            points, text = _number(body, "points"), _text(body, "text")
+        except BadRequest as exc:
+            return _error(exc)
+
+        def edit() -> dict[str, Any]:
+            item, regraded = self.bench.edit_item(request.path_params["item"], points, text)
+            return {**item.__dict__, "regraded": regraded}
+
+        return await _run(edit)
 
 
 async def _run(work: Any) -> Response:

@@ -169,30 +169,57 @@ class Workbench:
             if unknown:
                 raise ReviewError(f"rubric item {unknown[0]} is not one of {check_id}'s")
             chosen = [rubric[i] for i in sorted(set(items))]
-            adjustment = score - spec.points - sum(i.points for i in chosen)
-            text = compose_comment(chosen, comment)
-            record_manual_grades(
-                self.out,
-                self.spec,
-                [ManualEntry(s, check_id, score, text, reviewer) for s in students],
-            )
-            with self.book() as book:
-                ids = tuple(i.id for i in chosen)
-                for student in students:
-                    book.save_review_note(
-                        self.spec.name, student, check_id, ids, adjustment, comment, reviewer
-                    )
+            self._store(students, spec, score, chosen, comment, reviewer)
+        return self._stored_rows(students, check_id, grades, notes, seen or {})
+
+    def _store(
+        self,
+        students: list[str],
+        spec: CheckSpec,
+        score: float,
+        chosen: list[RubricItem],
+        comment: str,
+        reviewer: str,
+    ) -> None:
+        """The grades, through the one implementation `grader manual` uses, then the notes
+        that remember the rubric items and comment each was composed from."""
+        record_manual_grades(
+            self.out,
+            self.spec,
+            [
+                ManualEntry(s, spec.id, score, compose_comment(chosen, comment), reviewer)
+                for s in students
+            ],
+        )
+        adjustment = score - spec.points - sum(i.points for i in chosen)
+        ids = tuple(i.id for i in chosen)
+        with self.book() as book:
+            for student in students:
+                book.save_review_note(
+                    self.spec.name, student, spec.id, ids, adjustment, comment, reviewer
+                )
+
+    def _stored_rows(
+        self,
+        students: list[str],
+        check_id: str,
+        grades: dict[tuple[str, str], ManualGrade],
+        notes: dict[tuple[str, str], ReviewNote],
+        seen: dict[str, str | None],
+    ) -> list[dict[str, Any]]:
+        """Each stored item as the queue now shows it, with ``replaced`` where another
+        reviewer's grade changed it since this reviewer saw it (``seen``)."""
         after = {i["student"]: i for i in self.queue(check_id) if i["student"] in set(students)}
-        answers = []
+        rows = []
         for student in students:
             row = dict(after[student])
             grade = grades.get((student, check_id))
             was = _stamp(grade, notes.get((student, check_id)))
-            old = (seen or {}).get(student)
+            old = seen.get(student)
             if old is not None and was and old != was and grade is not None:
                 row["replaced"] = Replaced(grade.score, grade.grader, grade.graded_at).__dict__
-            answers.append(row)
-        return answers
+            rows.append(row)
+        return rows
 
     def override(
         self, student: str, check_id: str, score: float | None, reason: str, reviewer: str = ""

@@ -25,8 +25,10 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
 
+from grader.defaults import DEFAULT_SANDBOX as DEFAULT_SANDBOX  # re-exported: defined there
+from grader.defaults import SANDBOX_CHOICES as SANDBOX_CHOICES
+from grader.defaults import SandboxChoice as SandboxChoice
 from grader.errors import UserError
 from grader.run import cgroup, ipc
 
@@ -144,11 +146,6 @@ class Sandbox:
         if self.owns_uid():
             assert self.uid is not None
             ipc.remove_owned_by(self.uid)
-
-
-SandboxChoice = Literal["auto", "bwrap", "process"]
-SANDBOX_CHOICES: tuple[str, ...] = get_args(SandboxChoice)
-DEFAULT_SANDBOX: SandboxChoice = "auto"
 
 
 def choose_sandbox(name: str = DEFAULT_SANDBOX) -> Sandbox:

@@ -146,6 +146,8 @@ if TRACE:
         _wrap(grade, "main", "parent.main")
         _wrap(grade, "load_assignment", "parent.load_assignment")
         _wrap(grade, "discover", "parent.discover")
+        if hasattr(grade, "peek"):
+            _wrap(grade, "peek", "parent.peek")
         _wrap(grade, "write_sidecar", "parent.sidecar")
         _wrap(grade, "render_report", "parent.report")
         _wrap(grade, "publish", "parent.publish")
@@ -191,8 +193,9 @@ if TRACE:
         return time.time() - ago
 
     import atexit
-    import sys
 
+    with open("/proc/self/cmdline", "rb") as _f:
+        _command = _f.read().replace(b"\0", b" ").decode(errors="replace")
     _emit(
         [
             "process.start",
@@ -202,7 +205,7 @@ if TRACE:
             time.time(),
             0,
             time.process_time(),
-            " ".join(sys.argv)[:200],
+            _command[:200],
         ]
     )
     atexit.register(

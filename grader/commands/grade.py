@@ -33,7 +33,7 @@ from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
 from grader.grading import Plan, grading_plan
 from grader.infer import RECORD, infer_assignment, read_record
-from grader.load.discover import Naming, UsageError, discover
+from grader.load.discover import Naming, UsageError, discover, peek
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
 from grader.model import CheckResult, RunLog, Submission, SubmissionResult
@@ -91,8 +91,8 @@ def main(
     submissions: list[Submission] = []
     todo: deque[Submission] = deque()
     hashes: dict[str, str] = {}
-    for shell in shells:  # read each once to hash it; keep only what grading needs later
-        submission = shell.materialize()
+    for shell in shells:  # read and hash each (parsed only when graded); keep only metadata
+        submission = peek(shell)
         submissions.append(_light(submission))
         if stored.get(submission.student) != Stored(submission.content_hash, key):
             todo.append(shell)
@@ -138,6 +138,7 @@ def main(
     book.finish_run(run, graded)
     results = publish(book, spec, out, {s.student for s in submissions}, failures)
     book.close()
+    write_sidecar(out, spec, _with_problems(submissions, results), class_list)
     _summary_table(results, console)
     for line in lms_summary(submissions, class_list):
         console.print(terminal_text(line), highlight=False)
@@ -213,6 +214,19 @@ def _drain(queue: deque[Submission]) -> Iterator[Submission]:
 def _light(submission: Submission) -> Submission:
     """The submission without its code: what the sidecar needs, small enough to keep."""
     return replace(submission, cells=(), answers={}, loader=None)
+
+
+def _with_problems(
+    submissions: list[Submission], results: list[SubmissionResult]
+) -> list[Submission]:
+    """The submissions with the problems that reading their code found (known only once they
+    were parsed for grading, or from the stored result of an unchanged one)."""
+    found = {
+        r.student: r.problem
+        for r in results
+        if r.problem and not r.problem.startswith("internal:")  # the grader's, not the file's
+    }
+    return [replace(s, problem=found.get(s.student, s.problem)) for s in submissions]
 
 
 def _hidden_seed(out: Path, spec: Assignment, seed: int | None) -> int:

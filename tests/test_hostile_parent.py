@@ -61,6 +61,20 @@ def _notebook(path: Path, source: str) -> None:
     nbformat.write(notebook, path)
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
+
+
+def _is_worker(pid: int) -> bool:
+    """A grader worker: spawned by multiprocessing, or forked from its forkserver (whose
+    command line it keeps; the forkserver itself, a child of the grader, is not one)."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    if b"spawn_main" in command:
+        return True
+    forked = b"multiprocessing.forkserver"
+    return forked in command and forked in Path(f"/proc/{_parent(pid)}/cmdline").read_bytes()
+
+
 def _oom_killer(stop: threading.Event, kills: list[int]) -> None:
     """SIGKILL the grader's worker process (as the OOM killer would) whenever a child of it
     runs p_worker_victim's `add`, which names its process p-oom-victim."""
@@ -71,13 +85,11 @@ def _oom_killer(stop: threading.Event, kills: list[int]) -> None:
                     continue
                 pid = int(entry.name)
                 while pid > 1:
-                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if b"spawn_main" in command:
+                    if _is_worker(pid):
                         os.kill(pid, signal.SIGKILL)
                         kills.append(pid)
                         break
-                    status = Path(f"/proc/{pid}/status").read_text()
-                    pid = int(status.split("PPid:")[1].split()[0])
+                    pid = _parent(pid)
             except (OSError, ValueError, IndexError):
                 continue
         stop.wait(0.05)

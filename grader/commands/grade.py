@@ -9,7 +9,6 @@ download and the roster said of each student (read by ``grader export``).
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import statistics
 import tempfile
@@ -26,7 +25,7 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import Job, grade_many
+from grader.batch import Job, grade_many, warm_up, workers_for
 from grader.check.engine import unreadable_check
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
@@ -76,6 +75,8 @@ def main(
             f"{', '.join(map(str, paths))}: no submission found (a notebook .ipynb, a module "
             ".py, a folder or a .zip); check the path"
         )
+    if scheduler is None and workers_for(len(shells), workers) > 1:
+        warm_up()  # the workers' warm parent starts importing while this one goes on
     for naming in namings:
         console.print(terminal_text(naming.describe()), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
@@ -98,9 +99,7 @@ def main(
             todo.append(shell)
             hashes[submission.student] = submission.content_hash
     del shells
-    workers = workers or (os.cpu_count() or 1)
-    if len(todo) < 4 * workers:
-        workers = 1  # starting worker processes costs more than it saves for a few submissions
+    workers = workers_for(len(todo), workers)
     where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
     console.print(
         f"Grading {len(todo)} of {len(submissions)} submission(s) of {spec.name} "

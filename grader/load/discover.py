@@ -55,7 +55,7 @@ def discover(
         elif path.suffix.lower() == ".zip" and _is_bulk_zip(path, name_pattern):
             yield from _bulk_zip(path, name_pattern, namings, lazy)
         else:
-            submission = _safely(lambda _, parse, path=path: read_submission(path), path.stem, path)
+            submission = _safely(partial(_read_as, path), path.stem, path)
             yield _named_file(submission, path.name, name_pattern)
 
 
@@ -447,7 +447,7 @@ def _folder_entries(folder: Path) -> list[_Entry]:
                     path.name,
                     path,
                     False,
-                    lambda student, parse, found=link_out: replace(found, student=student),
+                    partial(_renamed, link_out),
                     lambda: "",
                 )
             )
@@ -457,13 +457,19 @@ def _folder_entries(folder: Path) -> list[_Entry]:
                 path.name,
                 path,
                 path.is_dir(),
-                lambda student, parse, path=path: replace(
-                    read_submission(path, parse), student=student
-                ),
-                lambda path=path: _file_text(path),
+                partial(_read_as, path),
+                partial(_file_text, path),
             )
         )
     return entries
+
+
+def _renamed(found: Submission, student: str, parse: bool) -> Submission:
+    return replace(found, student=student)
+
+
+def _read_as(path: Path, student: str, parse: bool) -> Submission:
+    return replace(read_submission(path, parse), student=student)
 
 
 def _file_text(path: Path) -> str:

@@ -178,7 +178,7 @@ def summarise(records: list[list], started: float, ended: float, samples: list, 
     cells = [x["t_cells"] - x["t_limits"] for x in (r[7] for r in loaded) if "t_cells" in x]
     to_loaded = [r[4] - r[3] for r in loaded]
     row(
-        "parent: read + parse the notebook (lazy discovery, 2nd read)",
+        "parent: read + parse the notebook (lazy discovery, when handed to a worker)",
         wall("parent.read_submission"),
         cpu("parent.read_submission"),
     )
@@ -237,7 +237,7 @@ def summarise(records: list[list], started: float, ended: float, samples: list, 
     fixed.append(
         ("parent: rubric + reference (load_assignment)", sum(wall("parent.load_assignment")), "")
     )
-    hash_loop = [
+    hash_loop = by_name["parent.peek"] or [  # before peek, the hash loop materialized
         r
         for r in by_name["parent.materialize"]
         if r[3] < (min((x[3] for x in by_name["parent.read_submission"]), default=ended))
@@ -251,13 +251,23 @@ def summarise(records: list[list], started: float, ended: float, samples: list, 
     )
     pool_t0 = min(starts[p][3] for p in worker_pids)
     fixed.append(("parent: from grade.main to the first worker process", pool_t0 - main[3], ""))
+    for r in by_name["process.start"]:
+        if "multiprocessing.forkserver" in str(r[7]):
+            fixed.append(
+                (
+                    "warm server (forkserver): its start to the first worker forked "
+                    "(interpreter + the grader's imports)",
+                    pool_t0 - r[3],
+                    f"started {r[3] - main[3]:.3f} s after grade.main",
+                )
+            )
     for p in worker_pids:
         ws = starts[p]
         plan = [r for r in by_name["worker.get_plan_and_server"] if r[1] == p][0]
         fs = first_start[p]
         first_loaded = min((r for r in loaded if r[1] == p), key=lambda r: r[3])
         fixed.append(
-            (f"worker {p}: interpreter start (spawn) to its first task", plan[3] - ws[3], "")
+            (f"worker {p}: process start (fork or spawn) to its plan", plan[3] - ws[3], "")
         )
         fixed.append(
             (
@@ -268,7 +278,7 @@ def summarise(records: list[list], started: float, ended: float, samples: list, 
         )
         fixed.append(
             (
-                f"worker {p}: first fork request (boots the sandboxed server: "
+                f"worker {p}: first fork request (waits for the sandboxed server's boot: "
                 "bwrap + Python + numpy)",
                 fs[4] - fs[3],
                 "",

@@ -1,14 +1,19 @@
 """Grade many submissions at once: warm workers on every core, or a Dask cluster.
 
 Each worker builds the same plan (same rubric, reference and hidden seed) and keeps one warm
-fork server in the sandbox, so a submission costs a fork, not an interpreter. Submissions are
-streamed with a bounded number in flight, and results come back as they finish; the parent
-alone keeps the gradebook. The student code still runs only in the sandboxed children.
+fork server in the sandbox, so a submission costs a fork, not an interpreter. The worker
+processes themselves are forked from one warm process (multiprocessing's forkserver, with the
+grader, numpy and scipy.special imported once), not started as fresh interpreters. Submissions
+are streamed with a bounded number in flight, and results come back as they finish; the
+parent alone keeps the gradebook. The student code still runs only in the sandboxed children.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
+import multiprocessing
+import os
 import shutil
 import tempfile
 import threading
@@ -17,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -28,6 +33,11 @@ from grader.model import Submission, SubmissionResult
 from grader.run.launch import ForkServer
 from grader.run.sandbox import choose_sandbox
 from grader.run.scratch import remove_mounted
+
+logger = logging.getLogger(__name__)
+
+# imported once by the process the workers are forked from: all a worker needs but the course
+WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "scipy.special"]
 
 
 @dataclass(frozen=True)
@@ -60,10 +70,49 @@ def grade_one(job: Job, submission: Submission) -> SubmissionResult:
     return grade_submission(submission, plan, launcher=server)
 
 
+def _start_worker(folder: str, job: Job) -> None:
+    """A new worker process: temporary folders under the batch's, then its plan built and its
+    sandboxed fork server booting while the first submission is on its way."""
+    _use_scratch(folder)
+    try:
+        _, server = _worker(job)
+        server.boot()  # returns at once; the server's Python starts meanwhile
+    except Exception:  # grade_one meets the same failure and reports it per submission
+        logger.exception("starting a worker")
+
+
 def _close_workers() -> None:
     for _, server in _WORKERS.values():
         server.close()
     _WORKERS.clear()
+
+
+def workers_for(submissions: int, asked: int | None = None) -> int:
+    """How many worker processes a batch of this many submissions gets: ``asked`` or one per
+    core, but one for a few submissions (starting workers costs more than it saves)."""
+    workers = asked or (os.cpu_count() or 1)
+    return 1 if submissions < 4 * workers else workers
+
+
+def warm_up() -> None:
+    """Start the process that the workers will be forked from, if this platform has one; it
+    imports the grader while the caller does the rest of its start-up. Safe to call again."""
+    context = _context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _context() -> BaseContext:
+    """Workers forked from a warm single-threaded process where the platform allows; spawned
+    fresh (each importing the grader) elsewhere. Never plain fork: the parent has threads
+    (the progress bar's, the pool's own)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WARM_MODULES)  # used when the server (re)starts
+    return context
 
 
 def grade_many(
@@ -95,7 +144,7 @@ def _on_processes(
     suspects: deque[Submission] = deque()  # in flight when a worker died
     running: dict[Future[SubmissionResult], tuple[Submission, bool]] = {}  # -> (it, alone)
     scratch = tempfile.mkdtemp(prefix="grader-batch-")  # workers' scratch, even a killed one's
-    pool = _pool(workers, scratch)
+    pool = _pool(workers, scratch, job)
     try:
         while True:
             if suspects:
@@ -127,7 +176,7 @@ def _on_processes(
                     suspects.append(submission)
             running.clear()
             pool.shutdown(wait=True, cancel_futures=True)
-            pool = _pool(workers, scratch)
+            pool = _pool(workers, scratch, job)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         try:
@@ -136,9 +185,9 @@ def _on_processes(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _pool(workers: int, scratch: str) -> ProcessPoolExecutor:
+def _pool(workers: int, scratch: str, job: Job) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_use_scratch, initargs=(scratch,)
+        workers, mp_context=_context(), initializer=_start_worker, initargs=(scratch, job)
     )
 
 

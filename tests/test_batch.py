@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import batch
 from grader.cli import main
 from grader.gradebook import Gradebook, GradebookError
 from tests.conftest import ROOT
@@ -202,3 +204,33 @@ def test_a_gradebook_of_another_schema_is_refused_clearly(tmp_path: Path) -> Non
     (tmp_path / "junk.sqlite").write_text("not a database at all " * 100)
     with pytest.raises(GradebookError, match="junk.sqlite"):
         Gradebook(tmp_path / "junk.sqlite")
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver here"
+)
+def test_workers_are_forked_from_one_warm_process_that_imported_the_grader(
+    tmp_path: Path,
+) -> None:
+    """Not a fresh interpreter per worker: each worker, before its first task, already holds
+    what the warm process imported (scipy.special, which only judging imports otherwise),
+    and a pool started again (after a worker died) forks from the same warm process."""
+    from multiprocessing import forkserver
+
+    job = batch.Job("sheet3", str(ROOT), 3, "process")
+    parents, warm = set(), set()
+    for _ in range(2):  # the second pool: as after a worker's death
+        pool = batch._pool(2, str(tmp_path), job)
+        try:
+            parents |= {pool.submit(os.getppid).result() for _ in range(4)}
+            warm.add(pool.submit(eval, "'scipy.special' in __import__('sys').modules").result())
+        finally:
+            pool.shutdown()
+    assert parents == {forkserver._forkserver._forkserver_pid} and os.getpid() not in parents
+    assert warm == {True}
+
+
+def test_a_few_submissions_get_one_worker() -> None:
+    assert batch.workers_for(7, 2) == 1
+    assert batch.workers_for(8, 2) == 2
+    assert batch.workers_for(3, None) == 1

@@ -61,29 +61,46 @@ def _notebook(path: Path, source: str) -> None:
     nbformat.write(notebook, path)
 
 
-def _oom_killer(stop: threading.Event, kills: list[int]) -> None:
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
+
+
+def _is_worker(pid: int) -> bool:
+    """A grader worker: spawned by multiprocessing, or forked from its forkserver (whose
+    command line it keeps; the forkserver itself, a child of the grader, is not one)."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    if b"spawn_main" in command:
+        return True
+    forked = b"multiprocessing.forkserver"
+    return forked in command and forked in Path(f"/proc/{_parent(pid)}/cmdline").read_bytes()
+
+
+def _oom_killer(stop: threading.Event, kills: list[int], grader: list[int]) -> None:
     """SIGKILL the grader's worker process (as the OOM killer would) whenever a child of it
-    runs p_worker_victim's `add`, which names its process p-oom-victim."""
+    runs p_worker_victim's `add`, which names its process p-oom-victim. Only this batch's
+    (the grader process in ``grader``, once started): other test runs on the machine may be
+    grading the same victim at the same time."""
     while not stop.is_set():
         for entry in Path("/proc").iterdir():
             try:
-                if (entry / "comm").read_text().strip() != "p-oom-victim":
+                if not grader or (entry / "comm").read_text().strip() != "p-oom-victim":
                     continue
-                pid = int(entry.name)
-                while pid > 1:
-                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if b"spawn_main" in command:
-                        os.kill(pid, signal.SIGKILL)
-                        kills.append(pid)
-                        break
-                    status = Path(f"/proc/{pid}/status").read_text()
-                    pid = int(status.split("PPid:")[1].split()[0])
+                pid, worker = int(entry.name), None
+                while pid > 1 and pid != grader[0]:
+                    if worker is None and _is_worker(pid):
+                        worker = pid
+                    pid = _parent(pid)
+                if worker is not None and pid == grader[0]:
+                    os.kill(worker, signal.SIGKILL)
+                    kills.append(worker)
             except (OSError, ValueError, IndexError):
                 continue
         stop.wait(0.05)
 
 
-def _run(layer: str, root: Path, source: Path, name: str, workers: int = 2) -> subprocess:
+def _run(
+    layer: str, root: Path, source: Path, name: str, workers: int = 2, pid: list[int] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [
         sys.executable,
         "-m",
@@ -104,7 +121,17 @@ def _run(layer: str, root: Path, source: Path, name: str, workers: int = 2) -> s
         str(workers),
     ]
     env = {**os.environ, "TMPDIR": str(root / "tmp"), "COLUMNS": "200"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        if pid is not None:
+            pid.append(process.pid)
+        try:
+            stdout, stderr = process.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def _grade(layer: str, root: Path) -> Batch:
@@ -121,11 +148,11 @@ def _grade(layer: str, root: Path) -> Batch:
     markup_cell = nbformat.v4.new_notebook()
     markup_cell.cells = [{"cell_type": "[/]", "source": "", "metadata": {}}]
     (submissions / "p_markup_cell.ipynb").write_text(json.dumps(markup_cell))
-    stop, kills = threading.Event(), []
-    killer = threading.Thread(target=_oom_killer, args=(stop, kills), daemon=True)
+    stop, kills, grader = threading.Event(), [], []
+    killer = threading.Thread(target=_oom_killer, args=(stop, kills, grader), daemon=True)
     killer.start()
     started = time.monotonic()
-    done = _run(layer, root, submissions, "out")
+    done = _run(layer, root, submissions, "out", pid=grader)
     seconds = time.monotonic() - started
     stop.set()
     killer.join()

@@ -146,6 +146,8 @@ if TRACE:
         _wrap(grade, "main", "parent.main")
         _wrap(grade, "load_assignment", "parent.load_assignment")
         _wrap(grade, "discover", "parent.discover")
+        if hasattr(grade, "peek"):
+            _wrap(grade, "peek", "parent.peek")
         _wrap(grade, "write_sidecar", "parent.sidecar")
         _wrap(grade, "write_report", "parent.report")
         _wrap(grade, "publish", "parent.publish")
@@ -191,8 +193,9 @@ if TRACE:
         return time.time() - ago
 
     import atexit
-    import sys
 
+    with open("/proc/self/cmdline", "rb") as _f:
+        _command = _f.read().replace(b"\0", b" ").decode(errors="replace")
     _emit(
         [
             "process.start",
@@ -202,9 +205,17 @@ if TRACE:
             time.time(),
             0,
             time.process_time(),
-            " ".join(sys.argv)[:200],
+            _command[:200],
         ]
     )
+    if "multiprocessing.forkserver" in _command:  # the warm process the workers fork from
+
+        def _forked() -> None:
+            now = time.time()
+            _files.clear()  # the server's open trace file is not this process's
+            _emit(["process.start", os.getpid(), 0, now, now, 0, 0, "forked worker"])
+
+        os.register_at_fork(after_in_child=_forked)
     atexit.register(
         lambda: _emit(
             [

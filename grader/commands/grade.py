@@ -9,7 +9,6 @@ download and the roster said of each student (read by ``grader export``).
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import statistics
 import time
@@ -25,13 +24,13 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import Job, grade_many
+from grader.batch import Job, grade_many, warm_up, workers_for
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
 from grader.grading import grading_plan
 from grader.infer import RECORD, infer_assignment, read_record
-from grader.load.discover import Naming, UsageError, discover
+from grader.load.discover import Naming, UsageError, discover, peek
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
 from grader.model import Submission, SubmissionResult
@@ -63,6 +62,8 @@ def main(
     spec = load_assignment(infer_assignment(assignment, out=out, course=course), course)
     class_list = read_roster(roster) if roster else None
     shells = _find(paths, name_pattern, console)
+    if scheduler is None and workers_for(len(shells), workers) > 1:
+        warm_up()  # the workers' warm parent starts importing while this one goes on
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, spec, seed)
     check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
@@ -71,7 +72,7 @@ def main(
     key = plan_key(spec, hidden_seed)
     batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
     del shells  # the batch holds what grading needs: each submission is read again in turn
-    workers = _workers(workers, len(batch.todo))
+    workers = workers_for(len(batch.todo), workers)
     where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
     console.print(
         f"Grading {len(batch.todo)} of {len(batch.submissions)} submission(s) of {spec.name} "
@@ -87,6 +88,7 @@ def main(
     _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
     results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
     book.close()
+    write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
     _tell(results, store.failures, lms_summary(batch.submissions, class_list), out, console)
     return 0
 
@@ -123,13 +125,6 @@ def _sandbox(name: str, console: Console) -> Sandbox:
     return layer
 
 
-def _workers(asked: int | None, todo: int) -> int:
-    """One per core unless told; one for a few submissions, where starting worker processes
-    costs more than it saves."""
-    workers = asked or (os.cpu_count() or 1)
-    return 1 if todo < 4 * workers else workers
-
-
 @dataclass
 class _Batch:
     """What a run grades: every submission found (without its code, for the sidecar), the
@@ -141,10 +136,11 @@ class _Batch:
 
     @classmethod
     def read(cls, shells: list[Submission], stored: dict[str, Stored], key: str) -> _Batch:
-        """Read each submission once, to hash it; keep only what grading needs later."""
+        """Read and hash each submission (it is parsed only when graded); keep only what
+        grading needs later."""
         batch = cls([], deque(), {})
         for shell in shells:
-            submission = shell.materialize()
+            submission = peek(shell)
             batch.submissions.append(_light(submission))
             if stored.get(submission.student) != Stored(submission.content_hash, key):
                 batch.todo.append(shell)
@@ -253,6 +249,19 @@ def _drain(queue: deque[Submission]) -> Iterator[Submission]:
 def _light(submission: Submission) -> Submission:
     """The submission without its code: what the sidecar needs, small enough to keep."""
     return replace(submission, cells=(), answers={}, loader=None)
+
+
+def _with_problems(
+    submissions: list[Submission], results: list[SubmissionResult]
+) -> list[Submission]:
+    """The submissions with the problems that reading their code found (known only once they
+    were parsed for grading, or from the stored result of an unchanged one)."""
+    found = {
+        r.student: r.problem
+        for r in results
+        if r.problem and not r.problem.startswith("internal:")  # the grader's, not the file's
+    }
+    return [replace(s, problem=found.get(s.student, s.problem)) for s in submissions]
 
 
 def _hidden_seed(out: Path, spec: Assignment, seed: int | None) -> int:

@@ -43,7 +43,8 @@ def discover(
     Inside a folder or a bulk-download zip, students are named by the LMS naming scheme found
     there (``grader/load/lms.py``), by ``name_pattern`` when given, or else by file name; how
     each such source was named is appended to ``namings`` when a list is given. With
-    ``lazy``, files in folders are not read yet: ``Submission.materialize()`` reads them.
+    ``lazy``, files in folders are not read yet: ``Submission.materialize()`` reads them, and
+    ``peek()`` reads and hashes them without parsing.
     """
     for path in paths:
         if not path.exists():
@@ -54,28 +55,42 @@ def discover(
         elif path.suffix.lower() == ".zip" and _is_bulk_zip(path, name_pattern):
             yield from _bulk_zip(path, name_pattern, namings, lazy)
         else:
-            submission = _safely(lambda _, path=path: read_submission(path), path.stem, path)
+            submission = _safely(partial(_read_as, path), path.stem, path)
             yield _named_file(submission, path.name, name_pattern)
 
 
-def read_submission(path: Path) -> Submission:
-    """One submission: a notebook, a module, a folder or a zip holding exactly one of them."""
+def read_submission(path: Path, parse: bool = True) -> Submission:
+    """One submission: a notebook, a module, a folder or a zip holding exactly one of them.
+    Without ``parse``, the file is read and hashed but its code is not parsed (see peek)."""
     if path.is_dir():
-        return _from_folder(path)
+        return _from_folder(path, parse)
     student = path.stem
     try:
         data = _read_capped(path)
     except OSError as exc:
         return Submission(student, path, problem=f"{path}: cannot be read ({exc.strerror})")
     if path.suffix.lower() == ".zip":
-        return _from_zip_bytes(student, path, data)
-    return from_bytes(student, path, path.name, data)
+        return _from_zip_bytes(student, path, data, parse)
+    return from_bytes(student, path, path.name, data, parse)
 
 
-def from_bytes(student: str, path: Path, name: str, data: bytes) -> Submission:
-    """Parse a notebook or module given as bytes."""
+def peek(submission: Submission) -> Submission:
+    """A lazily discovered submission read and hashed, not parsed: its content hash (the
+    same as once materialized: the sha256 of the notebook's or module's bytes) and any problem
+    met reading it, without its code. A parse problem is found only by ``materialize()``.
+    Any other submission is materialized."""
+    if isinstance(submission.loader, _Lazy):
+        return submission.loader.peek()
+    return submission.materialize()
+
+
+def from_bytes(student: str, path: Path, name: str, data: bytes, parse: bool = True) -> Submission:
+    """Parse a notebook or module given as bytes (without ``parse``, only hash them)."""
     digest = hashlib.sha256(data).hexdigest()
     suffix = PurePosixPath(name).suffix.lower()
+    if not parse and suffix in CODE_SUFFIXES:
+        kind = "notebook" if suffix == ".ipynb" else "module"
+        return Submission(student, path, content_hash=digest, kind=kind)
     try:
         if suffix == ".ipynb":
             cells, answers = read_notebook(data, str(path))
@@ -131,10 +146,13 @@ def _unreadable(path: Path, exc: BaseException) -> str:
     )
 
 
-def _safely(load: Callable[[str], Submission], student: str, where: Path) -> Submission:
-    """``load(student)``, or a Submission with the problem when reading it raised anything."""
+def _safely(
+    load: Callable[[str, bool], Submission], student: str, where: Path, parse: bool = True
+) -> Submission:
+    """``load(student, parse)``, or a Submission with the problem when reading it raised
+    anything."""
     try:
-        return load(student)
+        return load(student, parse)
     except Exception as exc:
         return Submission(student, where, problem=_unreadable(where, exc))
 
@@ -156,7 +174,7 @@ def _code_files(folder: Path) -> tuple[list[Path], list[Path]]:
     return sorted(found), sorted(out)
 
 
-def _from_folder(folder: Path) -> Submission:
+def _from_folder(folder: Path, parse: bool = True) -> Submission:
     found, out = _code_files(folder)
     if out:
         problem = _link_out(out[0], folder)
@@ -173,10 +191,10 @@ def _from_folder(folder: Path) -> Submission:
                 f"(found {what}); remove the others and resubmit"
             ),
         )
-    return replace(read_submission(notebooks[0]), student=folder.name, path=folder)
+    return replace(read_submission(notebooks[0], parse), student=folder.name, path=folder)
 
 
-def _from_zip_bytes(student: str, path: Path, data: bytes) -> Submission:
+def _from_zip_bytes(student: str, path: Path, data: bytes, parse: bool = True) -> Submission:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = _safe_members(archive, path)
@@ -192,7 +210,7 @@ def _from_zip_bytes(student: str, path: Path, data: bytes) -> Submission:
                     ),
                 )
             member = notebooks[0]
-            return from_bytes(student, path, member.filename, _read_member(archive, member))
+            return from_bytes(student, path, member.filename, _read_member(archive, member), parse)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         return Submission(student, path, problem=f"{path}: not a readable zip archive ({exc})")
 
@@ -258,20 +276,21 @@ def _zip_entry(
     if len(files) == 1 and first == "":
         member = files[0][1]
 
-        def load_file(student: str) -> Submission:
+        def load_file(student: str, parse: bool) -> Submission:
             name = PurePosixPath(member.filename)
             try:
                 if name.suffix.lower() == ".zip":
                     return _from_zip_bytes(
-                        student, where, _read_member(archive, member, MAX_ZIP_BYTES)
+                        student, where, _read_member(archive, member, MAX_ZIP_BYTES), parse
                     )
-                return from_bytes(student, where, name.name, _read_member(archive, member))
+                data = _read_member(archive, member)
+                return from_bytes(student, where, name.name, data, parse)
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
                 return Submission(student, where, problem=f"{where}: cannot be read ({exc})")
 
         return _Entry(top, where, False, load_file, lambda: _member_text(archive, member))
 
-    def load_folder(student: str) -> Submission:
+    def load_folder(student: str, parse: bool) -> Submission:
         code = [(rel, m) for rel, m in files if PurePosixPath(rel).suffix.lower() in CODE_SUFFIXES]
         notebooks = [(rel, m) for rel, m in code if rel.lower().endswith(".ipynb")] or code
         if len(notebooks) != 1:
@@ -286,7 +305,7 @@ def _zip_entry(
             )
         rel, member = notebooks[0]
         try:
-            return from_bytes(student, where, rel, _read_member(archive, member))
+            return from_bytes(student, where, rel, _read_member(archive, member), parse)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             return Submission(student, where, problem=f"{where}: cannot be read ({exc})")
 
@@ -396,8 +415,24 @@ class _Entry:
     name: str
     where: Path
     is_folder: bool
-    load: Callable[[str], Submission]  # read it as this student's submission
+    load: Callable[[str, bool], Submission]  # read it as this student's (parse: or hash only)
     text: Callable[[], str]  # its first bytes as text (Blackboard receipts)
+
+
+@dataclass(frozen=True)
+class _Lazy:
+    """A lazily discovered submission's loader: called, it reads and parses the entry;
+    ``peek()`` reads and hashes it only. Either way dressed with the shell's LMS metadata."""
+
+    entry: _Entry
+    student: str
+    dress: Callable[[Submission], Submission]
+
+    def __call__(self) -> Submission:
+        return self.dress(_safely(self.entry.load, self.student, self.entry.where))
+
+    def peek(self) -> Submission:
+        return self.dress(_safely(self.entry.load, self.student, self.entry.where, parse=False))
 
 
 def _folder_entries(folder: Path) -> list[_Entry]:
@@ -412,7 +447,7 @@ def _folder_entries(folder: Path) -> list[_Entry]:
                     path.name,
                     path,
                     False,
-                    lambda student, found=link_out: replace(found, student=student),
+                    partial(_renamed, link_out),
                     lambda: "",
                 )
             )
@@ -422,11 +457,19 @@ def _folder_entries(folder: Path) -> list[_Entry]:
                 path.name,
                 path,
                 path.is_dir(),
-                lambda student, path=path: replace(read_submission(path), student=student),
-                lambda path=path: _file_text(path),
+                partial(_read_as, path),
+                partial(_file_text, path),
             )
         )
     return entries
+
+
+def _renamed(found: Submission, student: str, parse: bool) -> Submission:
+    return replace(found, student=student)
+
+
+def _read_as(path: Path, student: str, parse: bool) -> Submission:
+    return replace(read_submission(path, parse), student=student)
 
 
 def _file_text(path: Path) -> str:
@@ -547,10 +590,7 @@ def _one_student(
     if problem:
         return dress(Submission(student, entry.where, problem=problem))
     if lazy:  # the shell carries the metadata now; its loader reads the file, dressed the same
-        return dress(
-            Submission(student, entry.where),
-            loader=lambda: dress(_safely(entry.load, student, entry.where)),
-        )
+        return dress(Submission(student, entry.where), loader=_Lazy(entry, student, dress))
     return dress(_safely(entry.load, student, entry.where))
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.model import Call, NotPlain, Outcome, Rng, RunLog, Submission
+from grader.model import Call, CallStatus, NotPlain, Outcome, Rng, RunLog, Submission
 from grader.run import wire
 from grader.run.launch import Handle, Launcher, LaunchError, Spawner
 from grader.run.sandbox import Sandbox, choose_sandbox
@@ -117,17 +117,18 @@ def run_submission(
     output = ""
     landlock: object = None
     deadline = time.monotonic() + limits.submission_timeout
-    base_job = {
-        "cells": [[cell.index, cell.source] for cell in submission.cells],
+    base_job: wire.Job = {
+        "cells": [(cell.index, cell.source) for cell in submission.cells],
         "module_name": "__main__" if submission.kind == "notebook" else "submission",
         "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
+        "calls": [],
     }
     budget = _Budget(MAX_SUBMISSION, 4 * (len(calls) + 2) + 64)
     cell_numbers = {cell.index for cell in submission.cells}
     try:
         with tempfile.TemporaryFile() as output_file:
             while pending:
-                job = {**base_job, "calls": [_encode_call(i, calls[i]) for i in pending]}
+                job: wire.Job = {**base_job, "calls": [_encode_call(i, calls[i]) for i in pending]}
                 attempt = _Attempt(launcher.start(job, output_file), budget)
                 try:
                     wait = min(limits.load_timeout, _left(deadline))
@@ -137,7 +138,7 @@ def run_submission(
                         raise LaunchError(f"the child never started: {reason}")
                     if loaded is None:
                         load_error = _why_stopped(attempt, wait, "loading your code")
-                        status = "crashed" if attempt.eof else "timeout"
+                        status: CallStatus = "crashed" if attempt.eof else "timeout"
                         for i in pending:
                             outcomes[i] = Outcome(status=status, error=load_error)
                         break
@@ -184,7 +185,7 @@ def run_submission(
     return log, [outcomes[i] for i in range(len(calls))]
 
 
-def _encode_call(i: int, call: Call) -> dict[str, Any]:
+def _encode_call(i: int, call: Call) -> wire.CallRequest:
     args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
     return {
         "id": i,
@@ -299,8 +300,8 @@ def _outcome(message: dict[str, Any], i: int) -> Outcome:
     if message.get("call") != i:
         return Outcome(status="error", error="the answer to this call came back garbled")
     status = message.get("status")
-    seconds = message.get("seconds")
-    seconds = float(seconds) if type(seconds) in (int, float) else 0.0
+    given = message.get("seconds")
+    seconds = float(given) if isinstance(given, (int, float)) and type(given) is not bool else 0.0
     error = message.get("error")
     error = error[:MAX_ERROR] if isinstance(error, str) else ""
     if status == "missing":

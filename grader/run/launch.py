@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from grader.run import cgroup
+from grader.run import cgroup, wire
 from grader.run.sandbox import INSIDE_JOBS, INSIDE_WORKDIR, Sandbox, interpreter
 from grader.run.scratch import JobAreas, sweep_stale
 
 HERE = Path(__file__).parent
 CHILD_FILES = ("child.py", "wire.py", "landlock.py")
-HEADER = 16  # the fork server's request header: the JSON's length, as 16 ASCII bytes
 
 
 class LaunchError(RuntimeError):
@@ -45,7 +44,7 @@ class Handle(Protocol):
 class Launcher(Protocol):
     sandbox: Sandbox
 
-    def start(self, job: dict[str, Any], output: BinaryIO) -> Handle: ...
+    def start(self, job: wire.Job, output: BinaryIO) -> Handle: ...
 
     def close(self) -> None: ...
 
@@ -95,13 +94,13 @@ class _Worker:
         self.memory = cgroup.create()
         self.numbers = itertools.count()
 
-    def _new_area(self, job: dict[str, Any]) -> tuple[Path | None, str]:
+    def _new_area(self, job: wire.Job) -> tuple[Path | None, str]:
         """A fresh folder for the next job: (its host path, or None when the sandbox makes
         it itself; the path the child sees)."""
         name = f"job-{next(self.numbers)}"
         if self.memory is not None:
             try:
-                self.memory.limit(int(job.get("limits", {}).get("memory_bytes", 0)))
+                self.memory.limit(int(job["limits"].get("memory_bytes", 0)))
             except OSError as exc:
                 raise LaunchError(f"could not set the memory cgroup's limit: {exc}") from exc
         if self.sandbox.name == "bwrap" and not self.areas.mounted:
@@ -165,13 +164,9 @@ class Spawner(_Worker):
     def __post_init__(self) -> None:
         self._prepare()
 
-    def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
+    def start(self, job: wire.Job, output: BinaryIO) -> Handle:
         area, inside = self._new_area(job)
-        job = {
-            **job,
-            **self.sandbox.child_options(self.code_dir, Path(inside)),
-            "workdir": inside,
-        }
+        job = wire.sandboxed(job, self.sandbox.child_options(self.code_dir, Path(inside)), inside)
         reader, writer = result_pipe()
         argv = [interpreter(), "-E", "-s", "-u", str(self.code_dir / "child.py"), str(writer)]
         jobs = self.areas.root if self.areas.mounted else None
@@ -263,18 +258,15 @@ class ForkServer(_Worker):
         self.control = ours
         return self.process, ours
 
-    def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
+    def start(self, job: wire.Job, output: BinaryIO) -> Handle:
         area, workdir = self._new_area(job)
-        job = {
-            **job,
-            **self.sandbox.child_options(self.code_dir, Path(workdir)),
-            "workdir": workdir,
-        }
+        options = self.sandbox.child_options(self.code_dir, Path(workdir))
+        request: wire.RunRequest = {"op": "run", "job": wire.sandboxed(job, options, workdir)}
         reader, writer = result_pipe()
         try:
             _, control = self._boot()
-            data = json.dumps({"op": "run", "job": job}).encode()
-            socket.send_fds(control, [b"%015d\n" % len(data)], [writer, output.fileno()])
+            header, data = wire.request_bytes(request)
+            socket.send_fds(control, [header], [writer, output.fileno()])
             control.sendall(data)
             self._reply(control)
         except (OSError, ValueError, subprocess.SubprocessError):
@@ -289,13 +281,12 @@ class ForkServer(_Worker):
         try:
             assert self.control is not None
             # the server cleans only a folder it made itself, inside its own sandbox
-            request = {
+            request: wire.FinishRequest = {
                 "op": "finish",
                 "uid": self.sandbox.uid if self.sandbox.owns_uid() else None,
                 "workdir": workdir if area is None else None,
             }
-            data = json.dumps(request).encode()
-            self.control.sendall(b"%015d\n" % len(data) + data)
+            self.control.sendall(b"".join(wire.request_bytes(request)))
             status = self._reply(self.control).get("status")
         except (OSError, ValueError, AssertionError):
             self._kill()

@@ -1,4 +1,5 @@
-"""Plain data across the boundary: JSON, with arrays as base64 ``.npy`` bytes (never pickle).
+"""Plain data across the boundary: JSON, with arrays as base64 ``.npy`` bytes (never pickle),
+and every message of the boundary's protocol, defined once.
 
 This module stands alone (standard library and numpy only) because the sandboxed child imports
 it by path, without the rest of the grader.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -23,6 +25,147 @@ MAX_STRING = 10_000
 
 class WireError(ValueError):
     """A value that is not plain data."""
+
+
+# --- the protocol ------------------------------------------------------------------------------
+# The job (grader -> child, as JSON on standard input or inside a fork server's `run` request),
+# the child's messages back (one JSON line each, on its result descriptor, with raw arrays after
+# the line), and the fork server's control messages (grader <-> server, on a socket pair). Each
+# is a TypedDict: plain JSON at run time, checked by mypy on both sides.
+
+
+class CallRequest(TypedDict):
+    """One call the child is to make: ``args`` are :func:`encode`'s output (an Rng as RNG_KEY)."""
+
+    id: int
+    function: str
+    args: list[Any]
+    repeat: int
+    return_args: bool
+
+
+class Confinement(TypedDict):
+    """The folders Landlock leaves readable and writable."""
+
+    readable: list[str]
+    writable: list[str]
+
+
+class _JobBase(TypedDict):
+    cells: list[tuple[int, str]]  # (cell number, source), a JSON list of pairs on the wire
+    module_name: str
+    limits: dict[str, int]  # resource names of the child's _limit_resources
+    calls: list[CallRequest]
+
+
+class Job(_JobBase, total=False):
+    """One attempt at a submission; the launcher adds the sandbox's part (user, confinement,
+    working folder)."""
+
+    uid: int  # the sandbox's own user, to become; absent: stay the grader's user
+    keep_read: bool
+    confine: Confinement
+    workdir: str
+
+
+class Started(TypedDict):
+    """Everything the child wrote before this was the grader's doing (sandbox set-up)."""
+
+    event: Literal["started"]
+
+
+class Loaded(TypedDict):
+    """The cells have run."""
+
+    event: Literal["loaded"]
+    cell_errors: list[tuple[int, str]]
+    landlock: int  # the Landlock ABI the child confined itself with, 0 for none
+
+
+OutcomeStatus = Literal["ok", "missing", "error", "not_plain"]
+
+
+class _AnswerBase(TypedDict):
+    event: Literal["outcome"]
+    call: int
+    status: OutcomeStatus
+
+
+class Answer(_AnswerBase, total=False):
+    """One call's outcome: a value (``ok``), or why there is none."""
+
+    value: Any
+    args_after: list[Any]
+    seconds: float
+    error: str
+    blobs: list[int]  # on the wire: the sizes of the raw arrays after the line
+
+
+class Done(TypedDict):
+    """Every call has been answered."""
+
+    event: Literal["done"]
+
+
+ChildMessage = Started | Loaded | Answer | Done
+Event = Literal["started", "loaded", "outcome", "done"]
+
+
+class RunRequest(TypedDict):
+    """Fork a child for this job (its result and output descriptors come with the header)."""
+
+    op: Literal["run"]
+    job: Job
+
+
+class FinishRequest(TypedDict):
+    """Kill what the job left running, as its user too, and remove its folder if given."""
+
+    op: Literal["finish"]
+    uid: int | None
+    workdir: str | None
+
+
+ServerRequest = RunRequest | FinishRequest
+
+
+class RunReply(TypedDict):
+    pid: int
+
+
+class FinishReply(TypedDict):
+    status: int  # the job's exit code (negative: the signal that killed it)
+
+
+HEADER = 16  # a fork-server request's header: the JSON's length, as 15 digits and a newline
+
+
+def sandboxed(job: Job, options: Mapping[str, Any], workdir: str) -> Job:
+    """The job with the sandbox's part: ``options`` from ``Sandbox.child_options`` (a uid
+    of None means none) and the working folder as the child sees it."""
+    full: Job = {**job, "keep_read": bool(options.get("keep_read")), "workdir": workdir}
+    if options.get("uid") is not None:
+        full["uid"] = int(options["uid"])
+    if options.get("confine"):
+        confine = options["confine"]
+        full["confine"] = {
+            "readable": list(confine["readable"]),
+            "writable": list(confine["writable"]),
+        }
+    return full
+
+
+def request_bytes(request: ServerRequest) -> tuple[bytes, bytes]:
+    """A fork-server request as its header and its JSON (descriptors go with the header)."""
+    data = json.dumps(request).encode()
+    return b"%015d\n" % len(data), data
+
+
+def request_size(header: bytes) -> int:
+    """The JSON's length a request header announces; WireError if it is not a header."""
+    if len(header) != HEADER or not header[:-1].isdigit() or header[-1:] != b"\n":
+        raise WireError("a fork-server request header that is not one")
+    return int(header)
 
 
 def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
@@ -112,12 +255,12 @@ def stack(values: list[Any]) -> Any:
     return list(values)
 
 
-def dumps(message: dict[str, Any]) -> bytes:
+def dumps(message: Mapping[str, Any]) -> bytes:
     """One message as one line of JSON."""
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def frame(message: dict[str, Any], blobs: list[bytes]) -> bytes:
+def frame(message: Mapping[str, Any], blobs: list[bytes]) -> bytes:
     """A message with raw arrays: its JSON line (saying the blobs' sizes), then the bytes."""
     if not blobs:
         return dumps(message)

@@ -11,7 +11,7 @@ import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from grader.model import Call, CallStatus, NotPlain, Outcome, Rng, RunLog, Submission
 from grader.run import wire
@@ -27,6 +27,7 @@ MAX_FRAMES = 64  # raw array frames after one line
 MAX_MESSAGE = 64 * 1024**2  # bytes of one message's frames
 MAX_SUBMISSION = 256 * 1024**2  # bytes read from all of one submission's children
 MAX_ERROR = 2_200  # characters of one error text (the child's own cap, plus where)
+OUT_OF_TIME = Outcome(status="timeout", error="the submission ran out of time")
 
 
 class ProtocolViolation(Exception):
@@ -107,82 +108,137 @@ def run_submission(
 ) -> tuple[RunLog, list[Outcome]]:
     """Run the submission's cells, then every call; return the load log and one outcome a call.
     ``launcher`` starts the child (a warm fork server in a batch); by default, a fresh one."""
-    limits = limits or Limits()
     own = launcher is None
     launcher = launcher or Spawner(sandbox or choose_sandbox("process"))
-    outcomes: dict[int, Outcome] = {}
-    pending = list(range(len(calls)))
-    cell_errors: tuple[tuple[int, str], ...] = ()
-    load_error = ""
-    output = ""
-    landlock: object = None
-    deadline = time.monotonic() + limits.submission_timeout
-    base_job: wire.Job = {
-        "cells": [(cell.index, cell.source) for cell in submission.cells],
-        "module_name": "__main__" if submission.kind == "notebook" else "submission",
-        "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
-        "calls": [],
-    }
-    budget = _Budget(MAX_SUBMISSION, 4 * (len(calls) + 2) + 64)
-    cell_numbers = {cell.index for cell in submission.cells}
+    run = _Run.begin(submission, calls, limits or Limits(), launcher)
     try:
         with tempfile.TemporaryFile() as output_file:
-            while pending:
-                job: wire.Job = {**base_job, "calls": [_encode_call(i, calls[i]) for i in pending]}
-                attempt = _Attempt(launcher.start(job, output_file), budget)
-                try:
-                    wait = min(limits.load_timeout, _left(deadline))
-                    loaded = _read_until(attempt, "loaded", wait)
-                    if loaded is None and not attempt.started:
-                        reason = _why_stopped(attempt, wait, "the sandbox's setup")
-                        raise LaunchError(f"the child never started: {reason}")
-                    if loaded is None:
-                        load_error = _why_stopped(attempt, wait, "loading your code")
-                        status: CallStatus = "crashed" if attempt.eof else "timeout"
-                        for i in pending:
-                            outcomes[i] = Outcome(status=status, error=load_error)
-                        break
-                    cell_errors = _cell_errors(loaded.get("cell_errors"), cell_numbers)
-                    landlock = loaded.get("landlock")
-                    for i in list(pending):
-                        timeout = min(calls[i].timeout, _left(deadline))
-                        message = _read_until(attempt, "outcome", timeout, i)
-                        if message is None:
-                            reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
-                            status = "crashed" if attempt.eof else "timeout"
-                            outcomes[i] = Outcome(status=status, error=reason, seconds=timeout)
-                            pending.remove(i)
-                            break  # this child is finished; a fresh one takes the calls left
-                        outcomes[i] = _outcome(message, i)
-                        pending.remove(i)
-                except ProtocolViolation as exc:  # the whole submission's error, not a retry
-                    load_error = f"its code broke the grader's result protocol: {exc}"
-                    cell_errors = ()
-                    for i in range(len(calls)):
-                        outcomes[i] = Outcome(status="error", error=load_error)
-                    pending.clear()
-                finally:
-                    attempt.finish()
-                if _left(deadline) <= 0:
-                    for i in pending:
-                        outcomes[i] = Outcome(
-                            status="timeout", error="the submission ran out of time"
-                        )
-                    break
+            while run.pending and _one_attempt(run, output_file):
+                pass
             output = _read_output(output_file, OUTPUT_CAP)
     finally:
         if own:
             launcher.close()
+    return run.log(output), run.results()
 
-    layer = launcher.sandbox.describe() + (
-        f", landlock ABI {landlock}"
-        if isinstance(landlock, int) and landlock > 0
-        else ", no landlock"
-        if landlock is not None
-        else ""
-    )
-    log = RunLog(cell_errors=cell_errors, output=output, load_error=load_error, sandbox=layer)
-    return log, [outcomes[i] for i in range(len(calls))]
+
+@dataclass
+class _Run:
+    """One submission's run over its attempts: the calls still to make, what came back."""
+
+    calls: list[Call]
+    limits: Limits
+    launcher: Launcher
+    job: wire.Job  # without its calls: each attempt asks for the calls still pending
+    cell_numbers: set[int]
+    deadline: float
+    budget: _Budget
+    pending: list[int]
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    cell_errors: tuple[tuple[int, str], ...] = ()
+    load_error: str = ""
+    landlock: object = None
+
+    @classmethod
+    def begin(
+        cls, submission: Submission, calls: list[Call], limits: Limits, launcher: Launcher
+    ) -> _Run:
+        job: wire.Job = {
+            "cells": [(cell.index, cell.source) for cell in submission.cells],
+            "module_name": "__main__" if submission.kind == "notebook" else "submission",
+            "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
+            "calls": [],
+        }
+        return cls(
+            calls,
+            limits,
+            launcher,
+            job,
+            cell_numbers={cell.index for cell in submission.cells},
+            deadline=time.monotonic() + limits.submission_timeout,
+            budget=_Budget(MAX_SUBMISSION, 4 * (len(calls) + 2) + 64),
+            pending=list(range(len(calls))),
+        )
+
+    def settle(self, numbers: list[int], outcome: Outcome) -> None:
+        """Give these calls this outcome: they are no longer pending."""
+        for i in numbers:
+            self.outcomes[i] = outcome
+            self.pending.remove(i)
+
+    def violated(self, exc: ProtocolViolation) -> None:
+        """The child broke the protocol: the whole submission's error, not a retry."""
+        self.load_error = f"its code broke the grader's result protocol: {exc}"
+        self.cell_errors = ()
+        failed = Outcome(status="error", error=self.load_error)
+        self.outcomes = {i: failed for i in range(len(self.calls))}
+        self.pending.clear()
+
+    def log(self, output: str) -> RunLog:
+        layer = self.launcher.sandbox.describe() + _landlock_note(self.landlock)
+        return RunLog(
+            cell_errors=self.cell_errors, output=output, load_error=self.load_error, sandbox=layer
+        )
+
+    def results(self) -> list[Outcome]:
+        return [self.outcomes[i] for i in range(len(self.calls))]
+
+
+def _one_attempt(run: _Run, output: BinaryIO) -> bool:
+    """One child for the calls still pending; False when no further one is to be started."""
+    job: wire.Job = {**run.job, "calls": [_encode_call(i, run.calls[i]) for i in run.pending]}
+    attempt = _Attempt(run.launcher.start(job, output), run.budget)
+    try:
+        if not _read_loaded(run, attempt):
+            return False
+        _call_each(run, attempt)
+    except ProtocolViolation as exc:
+        run.violated(exc)
+        return False
+    finally:
+        attempt.finish()
+    if _left(run.deadline) <= 0:
+        run.settle(list(run.pending), OUT_OF_TIME)
+        return False
+    return True
+
+
+def _read_loaded(run: _Run, attempt: _Attempt) -> bool:
+    """Wait for the cells to have run; False (every call pending settled) if they never did."""
+    wait = min(run.limits.load_timeout, _left(run.deadline))
+    loaded = _read_until(attempt, "loaded", wait)
+    if loaded is None and not attempt.started:
+        reason = _why_stopped(attempt, wait, "the sandbox's setup")
+        raise LaunchError(f"the child never started: {reason}")
+    if loaded is None:
+        run.load_error = _why_stopped(attempt, wait, "loading your code")
+        status: CallStatus = "crashed" if attempt.eof else "timeout"
+        run.settle(list(run.pending), Outcome(status=status, error=run.load_error))
+        return False
+    run.cell_errors = _cell_errors(loaded.get("cell_errors"), run.cell_numbers)
+    run.landlock = loaded.get("landlock")
+    return True
+
+
+def _call_each(run: _Run, attempt: _Attempt) -> None:
+    """Read each pending call's outcome, until the child hangs or dies on one (a fresh child
+    then takes the calls left)."""
+    for i in list(run.pending):
+        timeout = min(run.calls[i].timeout, _left(run.deadline))
+        message = _read_until(attempt, "outcome", timeout, i)
+        if message is None:
+            reason = _why_stopped(attempt, timeout, f"`{run.calls[i].function}`")
+            status: CallStatus = "crashed" if attempt.eof else "timeout"
+            run.settle([i], Outcome(status=status, error=reason, seconds=timeout))
+            return
+        run.settle([i], _outcome(message, i))
+
+
+def _landlock_note(landlock: object) -> str:
+    """What the child said of Landlock, for the report's sandbox line."""
+    if isinstance(landlock, int) and landlock > 0:
+        return f", landlock ABI {landlock}"
+    return ", no landlock" if landlock is not None else ""
 
 
 def _encode_call(i: int, call: Call) -> wire.CallRequest:

@@ -369,14 +369,16 @@ def _run_cell(index: int, source: str, namespace: dict[str, Any]) -> str:
 
 def _make_call(
     call: wire.CallRequest, namespace: dict[str, Any]
-) -> tuple[wire.Answer, list[bytes]]:
+) -> tuple[wire.OutcomeMessage, list[bytes]]:
     """The outcome message of one call, and the raw arrays that go with it."""
     blobs: list[bytes] = []
     reply = _answer(call, namespace, blobs)
     return reply, blobs if reply["status"] == "ok" else []
 
 
-def _answer(call: wire.CallRequest, namespace: dict[str, Any], blobs: list[bytes]) -> wire.Answer:
+def _answer(
+    call: wire.CallRequest, namespace: dict[str, Any], blobs: list[bytes]
+) -> wire.OutcomeMessage:
     """Call the function (``repeat`` times), then encode what it returned."""
     number = call["id"]
     function = namespace.get(call["function"])
@@ -399,9 +401,9 @@ def _answer(call: wire.CallRequest, namespace: dict[str, Any], blobs: list[bytes
 
 def _encoded(
     call: wire.CallRequest, values: list[Any], args: list[Any], blobs: list[bytes], seconds: float
-) -> wire.Answer:
+) -> wire.OutcomeMessage:
     """The ``ok`` message of a call that returned, or why its value cannot cross."""
-    reply: wire.Answer = {"event": "outcome", "call": call["id"], "status": "ok"}
+    reply: wire.OutcomeMessage = {"event": "outcome", "call": call["id"], "status": "ok"}
     try:
         value = values[0] if call.get("repeat", 1) == 1 else wire.stack(values)
         reply["value"] = wire.encode(value, blobs)
@@ -417,9 +419,9 @@ def _encoded(
 
 def _failed(
     number: int, status: wire.OutcomeStatus, error: str, seconds: float | None = None
-) -> wire.Answer:
+) -> wire.OutcomeMessage:
     """A call's outcome without a value: ``missing``, ``error`` or ``not_plain``."""
-    reply: wire.Answer = {"event": "outcome", "call": number, "status": status}
+    reply: wire.OutcomeMessage = {"event": "outcome", "call": number, "status": status}
     if error:
         reply["error"] = error
     if seconds is not None:

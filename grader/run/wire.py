@@ -85,13 +85,13 @@ class Loaded(TypedDict):
 OutcomeStatus = Literal["ok", "missing", "error", "not_plain"]
 
 
-class _AnswerBase(TypedDict):
+class _OutcomeBase(TypedDict):
     event: Literal["outcome"]
     call: int
     status: OutcomeStatus
 
 
-class Answer(_AnswerBase, total=False):
+class OutcomeMessage(_OutcomeBase, total=False):
     """One call's outcome: a value (``ok``), or why there is none."""
 
     value: Any
@@ -107,7 +107,7 @@ class Done(TypedDict):
     event: Literal["done"]
 
 
-ChildMessage = Started | Loaded | Answer | Done
+ChildMessage = Started | Loaded | OutcomeMessage | Done
 Event = Literal["started", "loaded", "outcome", "done"]
 
 

@@ -10,6 +10,7 @@ import selectors
 import signal
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -27,6 +28,7 @@ MAX_FRAMES = 64  # raw array frames after one line
 MAX_MESSAGE = 64 * 1024**2  # bytes of one message's frames
 MAX_SUBMISSION = 256 * 1024**2  # bytes read from all of one submission's children
 MAX_ERROR = 2_200  # characters of one error text (the child's own cap, plus where)
+READ_CHUNK = 1 << 20  # bytes asked of the pipe per read (its size, widened by the launcher)
 OUT_OF_TIME = Outcome(status="timeout", error="the submission ran out of time")
 
 
@@ -77,26 +79,47 @@ class _Budget:
 
 @dataclass
 class _Attempt:
-    """One child and what has been read from it so far."""
+    """One child and what has been read from it so far: ``buffer[offset:]`` is not parsed
+    yet (the buffer is compacted once most of it has been parsed, not after each message)."""
 
     handle: Handle
     budget: _Budget
     buffer: bytearray = field(default_factory=bytearray)
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    offset: int = 0
+    head: _Head | None = None  # the parsed line of a message whose arrays are still coming
+    messages: deque[dict[str, Any]] = field(default_factory=deque)
     eof: bool = False
     exit_code: int | None = None
     finished: bool = False
     started: bool = False  # the child said it was ready: what follows is the submission's
+    selector: selectors.BaseSelector | None = None
 
     @property
     def reader(self) -> int:
         return self.handle.reader
+
+    def take(self, chunk: bytes) -> None:
+        """Append what was read, first dropping the parsed part if it is most of the buffer."""
+        if self.offset and self.offset * 2 >= len(self.buffer):
+            del self.buffer[: self.offset]
+            self.offset = 0
+        self.buffer += chunk
 
     def finish(self) -> None:
         if not self.finished:
             self.exit_code = self.handle.finish()
             self.finished = True
             os.close(self.handle.reader)
+            if self.selector is not None:
+                self.selector.close()
+
+
+@dataclass(frozen=True)
+class _Head:
+    """A message's JSON line, parsed; its arrays start at the attempt's read offset."""
+
+    message: dict[str, Any]
+    sizes: list[int]
 
 
 def run_submission(
@@ -260,7 +283,7 @@ def _read_until(
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         while attempt.messages:
-            message = attempt.messages.pop(0)
+            message = attempt.messages.popleft()
             attempt.started = attempt.started or message.get("event") == "started"
             if message.get("event") == event and (call is None or message.get("call") == call):
                 return message
@@ -272,35 +295,58 @@ def _fill(attempt: _Attempt, deadline: float) -> bool:
     """Read until at least one whole message has arrived; False on timeout or EOF. A message
     is a JSON line, followed by the raw arrays its ``blobs`` field announces. Raises
     ProtocolViolation when the child sends more than the bounds allow."""
-    with selectors.DefaultSelector() as selector:
-        selector.register(attempt.reader, selectors.EVENT_READ)
-        while not _parse(attempt):
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                return False
-            chunk = os.read(attempt.reader, 1 << 20)
-            if not chunk:
-                attempt.eof = True
-                return False
-            attempt.budget.spend(len(chunk))
-            attempt.buffer += chunk
+    if attempt.selector is None:
+        attempt.selector = selectors.DefaultSelector()
+        attempt.selector.register(attempt.reader, selectors.EVENT_READ)
+    while not _parse(attempt):
+        left = deadline - time.monotonic()
+        if left <= 0 or not attempt.selector.select(left):
+            return False
+        chunk = os.read(attempt.reader, READ_CHUNK)
+        if not chunk:
+            attempt.eof = True
+            return False
+        attempt.budget.spend(len(chunk))
+        attempt.take(chunk)
     return True
 
 
 def _parse(attempt: _Attempt) -> bool:
     """Move every complete message out of the buffer; True if there was at least one."""
-    buffer, found = attempt.buffer, False
+    found = False
     while True:
-        end = buffer.find(b"\n", 0, MAX_LINE + 1)
+        head = attempt.head or _read_head(attempt)
+        if head is None:
+            return found
+        end = attempt.offset + sum(head.sizes)
+        if len(attempt.buffer) < end:
+            attempt.head = head  # its arrays are still on their way
+            return found
+        attempt.head = None
+        attempt.budget.spend(messages=1)
+        head.message["blobs"] = _frames(attempt.buffer, attempt.offset, head.sizes)
+        attempt.offset = end
+        attempt.messages.append(head.message)
+        found = True
+
+
+def _read_head(attempt: _Attempt) -> _Head | None:
+    """Parse the next message's JSON line, or None until a whole line is there. A line that
+    is not a message is skipped (never trusted) and counted against the budget."""
+    buffer = attempt.buffer
+    while True:
+        start = attempt.offset
+        end = buffer.find(b"\n", start, start + MAX_LINE + 1)
         if end < 0:
-            if len(buffer) > MAX_LINE:
+            if len(buffer) - start > MAX_LINE:
                 raise ProtocolViolation(f"a result line longer than {MAX_LINE // 1024**2} MB")
-            break
-        line = bytes(buffer[:end])
-        if line.count(b",") + line.count(b"[") + line.count(b"{") > MAX_ITEMS:
+            return None
+        items = sum(buffer.count(mark, start, end) for mark in (b",", b"[", b"{"))
+        if items > MAX_ITEMS:
             raise ProtocolViolation(f"a result message of more than {MAX_ITEMS} values")
+        attempt.offset = end + 1
         try:
-            message = wire.loads(line)
+            message = wire.loads(buffer[start:end])
             sizes = message.get("blobs", [])
             if not isinstance(sizes, list) or len(sizes) > MAX_FRAMES:
                 raise ProtocolViolation(f"a result message of more than {MAX_FRAMES} arrays")
@@ -308,25 +354,24 @@ def _parse(attempt: _Attempt) -> bool:
                 raise ValueError("array sizes that are not sizes")
         except (ValueError, RecursionError):
             attempt.budget.spend(messages=1)  # garbage is ignored, never trusted, and counted
-            del buffer[: end + 1]
             continue
         if sum(sizes) > MAX_MESSAGE:
             raise ProtocolViolation(
                 f"a result message of {sum(sizes)} bytes of arrays (at most "
                 f"{MAX_MESSAGE // 1024**2} MB)"
             )
-        if len(buffer) < end + 1 + sum(sizes):
-            break  # its arrays are still on their way
-        attempt.budget.spend(messages=1)
-        start, blobs = end + 1, []
+        return _Head(message, sizes)
+
+
+def _frames(buffer: bytearray, start: int, sizes: list[int]) -> list[bytearray]:
+    """A message's arrays, each copied once out of the buffer (into memory that the decoded
+    array then owns)."""
+    frames = []
+    with memoryview(buffer) as view:
         for size in sizes:
-            blobs.append(bytes(buffer[start : start + size]))
+            frames.append(bytearray(view[start : start + size]))
             start += size
-        del buffer[:start]
-        message["blobs"] = blobs
-        attempt.messages.append(message)
-        found = True
-    return found
+    return frames
 
 
 def _cell_errors(errors: Any, cells: set[int]) -> tuple[tuple[int, str], ...]:

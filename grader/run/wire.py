@@ -10,15 +10,18 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
 import numpy as np
+from numpy.lib import format as npy
 
 ARRAY_KEY = "__ndarray__"  # an array as base64 .npy text, inside the JSON
 BLOB_KEY = "__blob__"  # an array as raw .npy bytes after the JSON line (see frame)
 RNG_KEY = "__rng__"
 ALLOWED_KINDS = "biuf"  # bool, int, unsigned, float: no objects, strings, records or complex
+NPY_HEADER = 10_000  # bytes of an .npy header at most (numpy's own bound)
 MAX_DEPTH = 8
 MAX_STRING = 10_000
 
@@ -200,8 +203,8 @@ class Frames:
     to every frame exactly once, so a second reference is a forged message, refused (it could
     otherwise make one frame cost its size once per reference)."""
 
-    def __init__(self, blobs: list[bytes]) -> None:
-        self.blobs = blobs
+    def __init__(self, blobs: list[bytes] | list[bytearray]) -> None:
+        self.blobs: list[bytes | bytearray] = list(blobs)
         self.used: set[int] = set()
 
     def take(self, index: Any) -> np.ndarray:
@@ -214,13 +217,15 @@ class Frames:
         return _read_npy_bytes(data)
 
 
-def decode(data: Any, frames: Frames | list[bytes] | None = None, depth: int = 0) -> Any:
+def decode(
+    data: Any, frames: Frames | list[bytes] | list[bytearray] | None = None, depth: int = 0
+) -> Any:
     """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle.
     Strings longer than encode sends, and values nested deeper, are refused."""
     if depth > MAX_DEPTH + 1:
         raise WireError("a value nested too deeply")
     if frames is not None and not isinstance(frames, Frames):
-        frames = Frames(list(frames))
+        frames = Frames(frames)
     if isinstance(data, list):
         return [decode(item, frames, depth + 1) for item in data]
     if isinstance(data, dict):
@@ -267,7 +272,7 @@ def frame(message: Mapping[str, Any], blobs: list[bytes]) -> bytes:
     return dumps({**message, "blobs": [len(b) for b in blobs]}) + b"".join(blobs)
 
 
-def loads(line: bytes) -> dict[str, Any]:
+def loads(line: bytes | bytearray) -> dict[str, Any]:
     """Parse one message line; anything that is not a JSON object is refused."""
     message = json.loads(line)
     if not isinstance(message, dict):
@@ -302,17 +307,56 @@ def _read_npy(text: Any) -> np.ndarray:
     if not isinstance(text, str):
         raise WireError("an array field that is not text")
     try:
-        data = base64.b64decode(text, validate=True)
+        data = bytearray(base64.b64decode(text, validate=True))
     except ValueError as exc:
         raise WireError("an unreadable array (bad base64)") from exc
     return _read_npy_bytes(data)
 
 
-def _read_npy_bytes(data: bytes) -> np.ndarray:
+def _read_npy_bytes(data: bytes | bytearray) -> np.ndarray:
+    """An array from ``.npy`` bytes (format 1.0 or 2.0, what ``np.save`` writes for numbers),
+    never unpickled. A bytearray's memory becomes the array's own (writeable, no copy);
+    immutable bytes are copied once."""
+    shape, fortran, dtype, start = _npy_header(data)
+    count = math.prod(shape)
+    if len(data) - start < count * dtype.itemsize:
+        raise WireError("an unreadable array (shorter than its shape)")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=start)
+    if isinstance(data, bytes):
+        array = array.copy()
+    return array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape)
+
+
+_HEADERS: dict[bytes, tuple[tuple[int, ...], bool, np.dtype[Any], int]] = {}
+_HEADERS_KEPT = 64  # distinct headers remembered (a submission sends a few dozen)
+
+
+def _npy_header(data: bytes | bytearray) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+    """An .npy header's shape, Fortran order, dtype (of real numbers) and length. The same
+    header bytes always mean the same: they are parsed once (numpy evaluates the header's
+    text with ``ast``, the largest part of reading a small array)."""
+    size = 10 + int.from_bytes(data[8:10], "little") if data[6:8] == b"\x01\x00" else -1
+    key = bytes(data[:size]) if 10 < size <= NPY_HEADER else b""
+    if key and key in _HEADERS:
+        return _HEADERS[key]
     try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
+        header = io.BytesIO(data[: NPY_HEADER + 16])
+        version = npy.read_magic(header)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(header, NPY_HEADER)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy.read_array_header_2_0(header, NPY_HEADER)
+        else:
+            raise ValueError(f"format version {version}")
     except Exception as exc:  # any malformed payload is the sender's fault, never ours
         raise WireError(f"an unreadable array ({type(exc).__name__})") from exc
-    if type(array) is not np.ndarray or array.dtype.kind not in ALLOWED_KINDS:
+    if dtype.kind not in ALLOWED_KINDS or dtype.hasobject:
         raise WireError("an array that is not of real numbers")
-    return array
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise WireError("an unreadable array (its shape)")
+    parsed = (tuple(shape), bool(fortran), dtype, header.tell())
+    if key and header.tell() == size:
+        if len(_HEADERS) >= _HEADERS_KEPT:
+            _HEADERS.pop(next(iter(_HEADERS)))
+        _HEADERS[key] = parsed
+    return parsed

@@ -19,7 +19,7 @@ class _Handle:
     def __init__(self) -> None:
         self.reader, self._writer = os.pipe()
 
-    def finish(self) -> int | None:
+    def finish(self, wait: bool = True) -> int | None:
         os.close(self._writer)
         return 0
 

@@ -104,8 +104,10 @@ def serve(control: socket.socket) -> None:
             control.sendall(wire.dumps(run_reply))
         elif request["op"] == "finish":
             status = _finish(current, request.get("uid"), request.get("workdir"))
+            workdir = request.get("workdir")
             current = 0
-            finish_reply: wire.FinishReply = {"status": status}
+            clean = not (workdir and os.path.lexists(workdir))
+            finish_reply: wire.FinishReply = {"status": status, "clean": clean}
             control.sendall(wire.dumps(finish_reply))
 
 

@@ -138,6 +138,7 @@ class RunReply(TypedDict):
 
 class FinishReply(TypedDict):
     status: int  # the job's exit code (negative: the signal that killed it)
+    clean: bool  # its folder (if the server was to remove it) is gone
 
 
 HEADER = 16  # a fork-server request's header: the JSON's length, as 15 digits and a newline

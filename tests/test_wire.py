@@ -4,6 +4,7 @@ delivers them, arrays read from .npy bytes without pickle, each into memory of i
 from __future__ import annotations
 
 import io
+import json
 import os
 
 import numpy as np
@@ -173,3 +174,23 @@ def test_a_remembered_header_does_not_vouch_for_the_data_after_it() -> None:
     wire._read_npy_bytes(bytearray(good))  # its header is now remembered
     with pytest.raises(wire.WireError, match="shorter"):
         wire._read_npy_bytes(bytearray(good[:-8]))
+
+
+def test_a_fork_server_request_is_a_header_then_its_json() -> None:
+    request: wire.FinishRequest = {"op": "finish", "uid": None, "workdir": "/tmp/work/job-3"}
+    header, data = wire.request_bytes(request)
+    assert len(header) == wire.HEADER and wire.request_size(header) == len(data)
+    assert json.loads(data) == request
+    for forged in (b"-00000000000001\n", b"000000000000012 ", b"12\n", b" " * 15 + b"\n"):
+        with pytest.raises(wire.WireError):
+            wire.request_size(forged)
+
+
+def test_the_sandbox_part_of_a_job_leaves_out_a_user_it_does_not_have() -> None:
+    job: wire.Job = {"cells": [(1, "x = 1")], "module_name": "m", "limits": {}, "calls": []}
+    confine = {"readable": ["/usr"], "writable": ["/tmp/w"]}
+    mine = wire.sandboxed(job, {"uid": None, "keep_read": False, "confine": confine}, "/tmp/w")
+    assert "uid" not in mine and mine["workdir"] == "/tmp/w" and mine["confine"] == confine
+    own = wire.sandboxed(job, {"uid": 61234, "keep_read": True, "confine": confine}, "/tmp/w")
+    assert own["uid"] == 61234 and own["keep_read"] is True
+    assert job == {"cells": [(1, "x = 1")], "module_name": "m", "limits": {}, "calls": []}

@@ -12,7 +12,7 @@ import io
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import numpy as np
 from numpy.lib import format as npy
@@ -146,16 +146,10 @@ HEADER = 16  # a fork-server request's header: the JSON's length, as 15 digits a
 
 def sandboxed(job: Job, options: Mapping[str, Any], workdir: str) -> Job:
     """The job with the sandbox's part: ``options`` from ``Sandbox.child_options`` (a uid
-    of None means none) and the working folder as the child sees it."""
-    full: Job = {**job, "keep_read": bool(options.get("keep_read")), "workdir": workdir}
-    if options.get("uid") is not None:
-        full["uid"] = int(options["uid"])
-    if options.get("confine"):
-        confine = options["confine"]
-        full["confine"] = {
-            "readable": list(confine["readable"]),
-            "writable": list(confine["writable"]),
-        }
+    of None: the child keeps the grader's user) and the working folder as the child sees it."""
+    full = cast(Job, {**job, **options, "workdir": workdir})
+    if full.get("uid") is None:
+        full.pop("uid", None)
     return full
 
 

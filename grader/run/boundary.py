@@ -278,7 +278,7 @@ def _encode_call(i: int, call: Call) -> wire.CallRequest:
 
 
 def _read_until(
-    attempt: _Attempt, event: str, timeout: float, call: int | None = None
+    attempt: _Attempt, event: wire.Event, timeout: float, call: int | None = None
 ) -> dict[str, Any] | None:
     """The next message of the given event (and call), or None if the child hung or died
     first. Any other message, an outcome of another call included, is ignored."""

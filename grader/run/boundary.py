@@ -10,10 +10,11 @@ import selectors
 import signal
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-from grader.model import Call, NotPlain, Outcome, Rng, RunLog, Submission
+from grader.model import Call, CallStatus, NotPlain, Outcome, Rng, RunLog, Submission
 from grader.run import wire
 from grader.run.launch import Handle, Launcher, LaunchError, Spawner
 from grader.run.sandbox import Sandbox, choose_sandbox
@@ -27,6 +28,8 @@ MAX_FRAMES = 64  # raw array frames after one line
 MAX_MESSAGE = 64 * 1024**2  # bytes of one message's frames
 MAX_SUBMISSION = 256 * 1024**2  # bytes read from all of one submission's children
 MAX_ERROR = 2_200  # characters of one error text (the child's own cap, plus where)
+READ_CHUNK = 1 << 20  # bytes asked of the pipe per read (its size, widened by the launcher)
+OUT_OF_TIME = Outcome(status="timeout", error="the submission ran out of time")
 
 
 class ProtocolViolation(Exception):
@@ -76,26 +79,49 @@ class _Budget:
 
 @dataclass
 class _Attempt:
-    """One child and what has been read from it so far."""
+    """One child and what has been read from it so far: ``buffer[offset:]`` is not parsed
+    yet (the buffer is compacted once most of it has been parsed, not after each message)."""
 
     handle: Handle
     budget: _Budget
     buffer: bytearray = field(default_factory=bytearray)
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    offset: int = 0
+    head: _Head | None = None  # the parsed line of a message whose arrays are still coming
+    messages: deque[dict[str, Any]] = field(default_factory=deque)
     eof: bool = False
     exit_code: int | None = None
     finished: bool = False
     started: bool = False  # the child said it was ready: what follows is the submission's
+    selector: selectors.BaseSelector | None = None
 
     @property
     def reader(self) -> int:
         return self.handle.reader
 
-    def finish(self) -> None:
+    def take(self, chunk: bytes) -> None:
+        """Append what was read, first dropping the parsed part if it is most of the buffer."""
+        if self.offset and self.offset * 2 >= len(self.buffer):
+            del self.buffer[: self.offset]
+            self.offset = 0
+        self.buffer += chunk
+
+    def finish(self, wait: bool = True) -> None:
+        """End the attempt; with ``wait``, learn its exit code (the launcher otherwise
+        completes the clean-up before its next start)."""
         if not self.finished:
-            self.exit_code = self.handle.finish()
+            self.exit_code = self.handle.finish(wait)
             self.finished = True
             os.close(self.handle.reader)
+            if self.selector is not None:
+                self.selector.close()
+
+
+@dataclass(frozen=True)
+class _Head:
+    """A message's JSON line, parsed; its arrays start at the attempt's read offset."""
+
+    message: dict[str, Any]
+    sizes: list[int]
 
 
 def run_submission(
@@ -107,84 +133,140 @@ def run_submission(
 ) -> tuple[RunLog, list[Outcome]]:
     """Run the submission's cells, then every call; return the load log and one outcome a call.
     ``launcher`` starts the child (a warm fork server in a batch); by default, a fresh one."""
-    limits = limits or Limits()
     own = launcher is None
     launcher = launcher or Spawner(sandbox or choose_sandbox("process"))
-    outcomes: dict[int, Outcome] = {}
-    pending = list(range(len(calls)))
-    cell_errors: tuple[tuple[int, str], ...] = ()
-    load_error = ""
-    output = ""
-    landlock: object = None
-    deadline = time.monotonic() + limits.submission_timeout
-    base_job = {
-        "cells": [[cell.index, cell.source] for cell in submission.cells],
-        "module_name": "__main__" if submission.kind == "notebook" else "submission",
-        "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
-    }
-    budget = _Budget(MAX_SUBMISSION, 4 * (len(calls) + 2) + 64)
-    cell_numbers = {cell.index for cell in submission.cells}
+    run = _Run.begin(submission, calls, limits or Limits(), launcher)
     try:
         with tempfile.TemporaryFile() as output_file:
-            while pending:
-                job = {**base_job, "calls": [_encode_call(i, calls[i]) for i in pending]}
-                attempt = _Attempt(launcher.start(job, output_file), budget)
-                try:
-                    wait = min(limits.load_timeout, _left(deadline))
-                    loaded = _read_until(attempt, "loaded", wait)
-                    if loaded is None and not attempt.started:
-                        reason = _why_stopped(attempt, wait, "the sandbox's setup")
-                        raise LaunchError(f"the child never started: {reason}")
-                    if loaded is None:
-                        load_error = _why_stopped(attempt, wait, "loading your code")
-                        status = "crashed" if attempt.eof else "timeout"
-                        for i in pending:
-                            outcomes[i] = Outcome(status=status, error=load_error)
-                        break
-                    cell_errors = _cell_errors(loaded.get("cell_errors"), cell_numbers)
-                    landlock = loaded.get("landlock")
-                    for i in list(pending):
-                        timeout = min(calls[i].timeout, _left(deadline))
-                        message = _read_until(attempt, "outcome", timeout, i)
-                        if message is None:
-                            reason = _why_stopped(attempt, timeout, f"`{calls[i].function}`")
-                            status = "crashed" if attempt.eof else "timeout"
-                            outcomes[i] = Outcome(status=status, error=reason, seconds=timeout)
-                            pending.remove(i)
-                            break  # this child is finished; a fresh one takes the calls left
-                        outcomes[i] = _outcome(message, i)
-                        pending.remove(i)
-                except ProtocolViolation as exc:  # the whole submission's error, not a retry
-                    load_error = f"its code broke the grader's result protocol: {exc}"
-                    cell_errors = ()
-                    for i in range(len(calls)):
-                        outcomes[i] = Outcome(status="error", error=load_error)
-                    pending.clear()
-                finally:
-                    attempt.finish()
-                if _left(deadline) <= 0:
-                    for i in pending:
-                        outcomes[i] = Outcome(
-                            status="timeout", error="the submission ran out of time"
-                        )
-                    break
+            while run.pending and _one_attempt(run, output_file):
+                pass
             output = _read_output(output_file, OUTPUT_CAP)
     finally:
         if own:
             launcher.close()
-
-    layer = launcher.sandbox.describe() + (
-        f", landlock ABI {landlock}"
-        if isinstance(landlock, int) and landlock > 0
-        else ", no landlock"
-        if landlock is not None
-        else ""
-    )
-    log = RunLog(cell_errors=cell_errors, output=output, load_error=load_error, sandbox=layer)
-    return log, [outcomes[i] for i in range(len(calls))]
+    return run.log(output), run.results()
 
 
-def _encode_call(i: int, call: Call) -> dict[str, Any]:
+@dataclass
+class _Run:
+    """One submission's run over its attempts: the calls still to make, what came back."""
+
+    calls: list[Call]
+    limits: Limits
+    launcher: Launcher
+    job: wire.Job  # without its calls: each attempt asks for the calls still pending
+    cell_numbers: set[int]
+    deadline: float
+    budget: _Budget
+    pending: list[int]
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    cell_errors: tuple[tuple[int, str], ...] = ()
+    load_error: str = ""
+    landlock: object = None
+
+    @classmethod
+    def begin(
+        cls, submission: Submission, calls: list[Call], limits: Limits, launcher: Launcher
+    ) -> _Run:
+        job: wire.Job = {
+            "cells": [(cell.index, cell.source) for cell in submission.cells],
+            "module_name": "__main__" if submission.kind == "notebook" else "submission",
+            "limits": limits.for_child(with_processes=launcher.sandbox.uid is not None),
+            "calls": [],
+        }
+        return cls(
+            calls,
+            limits,
+            launcher,
+            job,
+            cell_numbers={cell.index for cell in submission.cells},
+            deadline=time.monotonic() + limits.submission_timeout,
+            budget=_Budget(MAX_SUBMISSION, 4 * (len(calls) + 2) + 64),
+            pending=list(range(len(calls))),
+        )
+
+    def settle(self, numbers: list[int], outcome: Outcome) -> None:
+        """Give these calls this outcome: they are no longer pending."""
+        for i in numbers:
+            self.outcomes[i] = outcome
+            self.pending.remove(i)
+
+    def violated(self, exc: ProtocolViolation) -> None:
+        """The child broke the protocol: the whole submission's error, not a retry."""
+        self.load_error = f"its code broke the grader's result protocol: {exc}"
+        self.cell_errors = ()
+        failed = Outcome(status="error", error=self.load_error)
+        self.outcomes = {i: failed for i in range(len(self.calls))}
+        self.pending.clear()
+
+    def log(self, output: str) -> RunLog:
+        layer = self.launcher.sandbox.describe() + _landlock_note(self.landlock)
+        return RunLog(
+            cell_errors=self.cell_errors, output=output, load_error=self.load_error, sandbox=layer
+        )
+
+    def results(self) -> list[Outcome]:
+        return [self.outcomes[i] for i in range(len(self.calls))]
+
+
+def _one_attempt(run: _Run, output: BinaryIO) -> bool:
+    """One child for the calls still pending; False when no further one is to be started."""
+    job: wire.Job = {**run.job, "calls": [_encode_call(i, run.calls[i]) for i in run.pending]}
+    attempt = _Attempt(run.launcher.start(job, output), run.budget)
+    try:
+        if not _read_loaded(run, attempt):
+            return False
+        _call_each(run, attempt)
+    except ProtocolViolation as exc:
+        run.violated(exc)
+        return False
+    finally:
+        attempt.finish(wait=False)  # the clean-up overlaps what the grader does next
+    if _left(run.deadline) <= 0:
+        run.settle(list(run.pending), OUT_OF_TIME)
+        return False
+    return True
+
+
+def _read_loaded(run: _Run, attempt: _Attempt) -> bool:
+    """Wait for the cells to have run; False (every call pending settled) if they never did."""
+    wait = min(run.limits.load_timeout, _left(run.deadline))
+    loaded = _read_until(attempt, "loaded", wait)
+    if loaded is None and not attempt.started:
+        reason = _why_stopped(attempt, wait, "the sandbox's setup")
+        raise LaunchError(f"the child never started: {reason}")
+    if loaded is None:
+        run.load_error = _why_stopped(attempt, wait, "loading your code")
+        status: CallStatus = "crashed" if attempt.eof else "timeout"
+        run.settle(list(run.pending), Outcome(status=status, error=run.load_error))
+        return False
+    run.cell_errors = _cell_errors(loaded.get("cell_errors"), run.cell_numbers)
+    run.landlock = loaded.get("landlock")
+    return True
+
+
+def _call_each(run: _Run, attempt: _Attempt) -> None:
+    """Read each pending call's outcome, until the child hangs or dies on one (a fresh child
+    then takes the calls left)."""
+    for i in list(run.pending):
+        timeout = min(run.calls[i].timeout, _left(run.deadline))
+        message = _read_until(attempt, "outcome", timeout, i)
+        if message is None:
+            reason = _why_stopped(attempt, timeout, f"`{run.calls[i].function}`")
+            status: CallStatus = "crashed" if attempt.eof else "timeout"
+            run.settle([i], Outcome(status=status, error=reason, seconds=timeout))
+            return
+        run.settle([i], _outcome(message, i))
+
+
+def _landlock_note(landlock: object) -> str:
+    """What the child said of Landlock, for the report's sandbox line."""
+    if isinstance(landlock, int) and landlock > 0:
+        return f", landlock ABI {landlock}"
+    return ", no landlock" if landlock is not None else ""
+
+
+def _encode_call(i: int, call: Call) -> wire.CallRequest:
     args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
     return {
         "id": i,
@@ -196,14 +278,14 @@ def _encode_call(i: int, call: Call) -> dict[str, Any]:
 
 
 def _read_until(
-    attempt: _Attempt, event: str, timeout: float, call: int | None = None
+    attempt: _Attempt, event: wire.Event, timeout: float, call: int | None = None
 ) -> dict[str, Any] | None:
     """The next message of the given event (and call), or None if the child hung or died
     first. Any other message, an outcome of another call included, is ignored."""
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         while attempt.messages:
-            message = attempt.messages.pop(0)
+            message = attempt.messages.popleft()
             attempt.started = attempt.started or message.get("event") == "started"
             if message.get("event") == event and (call is None or message.get("call") == call):
                 return message
@@ -215,35 +297,58 @@ def _fill(attempt: _Attempt, deadline: float) -> bool:
     """Read until at least one whole message has arrived; False on timeout or EOF. A message
     is a JSON line, followed by the raw arrays its ``blobs`` field announces. Raises
     ProtocolViolation when the child sends more than the bounds allow."""
-    with selectors.DefaultSelector() as selector:
-        selector.register(attempt.reader, selectors.EVENT_READ)
-        while not _parse(attempt):
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                return False
-            chunk = os.read(attempt.reader, 1 << 20)
-            if not chunk:
-                attempt.eof = True
-                return False
-            attempt.budget.spend(len(chunk))
-            attempt.buffer += chunk
+    if attempt.selector is None:
+        attempt.selector = selectors.DefaultSelector()
+        attempt.selector.register(attempt.reader, selectors.EVENT_READ)
+    while not _parse(attempt):
+        left = deadline - time.monotonic()
+        if left <= 0 or not attempt.selector.select(left):
+            return False
+        chunk = os.read(attempt.reader, READ_CHUNK)
+        if not chunk:
+            attempt.eof = True
+            return False
+        attempt.budget.spend(len(chunk))
+        attempt.take(chunk)
     return True
 
 
 def _parse(attempt: _Attempt) -> bool:
     """Move every complete message out of the buffer; True if there was at least one."""
-    buffer, found = attempt.buffer, False
+    found = False
     while True:
-        end = buffer.find(b"\n", 0, MAX_LINE + 1)
+        head = attempt.head or _read_head(attempt)
+        if head is None:
+            return found
+        end = attempt.offset + sum(head.sizes)
+        if len(attempt.buffer) < end:
+            attempt.head = head  # its arrays are still on their way
+            return found
+        attempt.head = None
+        attempt.budget.spend(messages=1)
+        head.message["blobs"] = _frames(attempt.buffer, attempt.offset, head.sizes)
+        attempt.offset = end
+        attempt.messages.append(head.message)
+        found = True
+
+
+def _read_head(attempt: _Attempt) -> _Head | None:
+    """Parse the next message's JSON line, or None until a whole line is there. A line that
+    is not a message is skipped (never trusted) and counted against the budget."""
+    buffer = attempt.buffer
+    while True:
+        start = attempt.offset
+        end = buffer.find(b"\n", start, start + MAX_LINE + 1)
         if end < 0:
-            if len(buffer) > MAX_LINE:
+            if len(buffer) - start > MAX_LINE:
                 raise ProtocolViolation(f"a result line longer than {MAX_LINE // 1024**2} MB")
-            break
-        line = bytes(buffer[:end])
-        if line.count(b",") + line.count(b"[") + line.count(b"{") > MAX_ITEMS:
+            return None
+        items = sum(buffer.count(mark, start, end) for mark in (b",", b"[", b"{"))
+        if items > MAX_ITEMS:
             raise ProtocolViolation(f"a result message of more than {MAX_ITEMS} values")
+        attempt.offset = end + 1
         try:
-            message = wire.loads(line)
+            message = wire.loads(buffer[start:end])
             sizes = message.get("blobs", [])
             if not isinstance(sizes, list) or len(sizes) > MAX_FRAMES:
                 raise ProtocolViolation(f"a result message of more than {MAX_FRAMES} arrays")
@@ -251,25 +356,24 @@ def _parse(attempt: _Attempt) -> bool:
                 raise ValueError("array sizes that are not sizes")
         except (ValueError, RecursionError):
             attempt.budget.spend(messages=1)  # garbage is ignored, never trusted, and counted
-            del buffer[: end + 1]
             continue
         if sum(sizes) > MAX_MESSAGE:
             raise ProtocolViolation(
                 f"a result message of {sum(sizes)} bytes of arrays (at most "
                 f"{MAX_MESSAGE // 1024**2} MB)"
             )
-        if len(buffer) < end + 1 + sum(sizes):
-            break  # its arrays are still on their way
-        attempt.budget.spend(messages=1)
-        start, blobs = end + 1, []
+        return _Head(message, sizes)
+
+
+def _frames(buffer: bytearray, start: int, sizes: list[int]) -> list[bytearray]:
+    """A message's arrays, each copied once out of the buffer (into memory that the decoded
+    array then owns)."""
+    frames = []
+    with memoryview(buffer) as view:
         for size in sizes:
-            blobs.append(bytes(buffer[start : start + size]))
+            frames.append(bytearray(view[start : start + size]))
             start += size
-        del buffer[:start]
-        message["blobs"] = blobs
-        attempt.messages.append(message)
-        found = True
-    return found
+    return frames
 
 
 def _cell_errors(errors: Any, cells: set[int]) -> tuple[tuple[int, str], ...]:
@@ -299,8 +403,8 @@ def _outcome(message: dict[str, Any], i: int) -> Outcome:
     if message.get("call") != i:
         return Outcome(status="error", error="the answer to this call came back garbled")
     status = message.get("status")
-    seconds = message.get("seconds")
-    seconds = float(seconds) if type(seconds) in (int, float) else 0.0
+    given = message.get("seconds")
+    seconds = float(given) if isinstance(given, (int, float)) and type(given) is not bool else 0.0
     error = message.get("error")
     error = error[:MAX_ERROR] if isinstance(error, str) else ""
     if status == "missing":

@@ -20,26 +20,31 @@ import sys
 import time
 import traceback
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import landlock  # the sibling modules, imported by path
 import numpy as np
-import wire
+
+if TYPE_CHECKING:  # the same files, as mypy finds them; the child has only its own folder
+    from grader.run import landlock, wire
+else:
+    import landlock  # the sibling modules, imported by path
+    import wire
 
 MAX_ERROR = 2_000
-HEADER = 16  # bytes of a request's length header in the fork server's protocol
+Send = Callable[..., None]  # (message: wire.ChildMessage, blobs: list[bytes] | None = None)
 
 
 def main() -> None:
     if sys.argv[1] == "--zygote":
         serve(socket.socket(fileno=int(sys.argv[2])))
         return
-    job = json.loads(sys.stdin.buffer.read())
+    job: wire.Job = json.loads(sys.stdin.buffer.read())
     sys.stdin.close()
     run_job(job, int(sys.argv[1]))
 
 
-def run_job(job: dict[str, Any], result_fd: int) -> None:
+def run_job(job: wire.Job, result_fd: int) -> None:
     """Become the sandbox's user, confine, limit; say so ("started": everything before it is
     the grader's doing); run the cells, then every call."""
     workdir = job.get("workdir")
@@ -63,7 +68,7 @@ def run_job(job: dict[str, Any], result_fd: int) -> None:
     for index, source in job["cells"]:
         error = _run_cell(index, source, namespace)
         if error:
-            cell_errors.append([index, error])
+            cell_errors.append((index, error))
     send({"event": "loaded", "cell_errors": cell_errors, "landlock": confined})
 
     for call in job["calls"]:
@@ -79,11 +84,12 @@ def serve(control: socket.socket) -> None:
     interpreter. Requests are one JSON line each; a job comes with its result and output fds.
     ``run`` forks; ``finish`` kills the job's process group and its user's processes, reaps,
     and answers with the exit status. This process runs no student code itself."""
-    current, job = 0, {}
+    current: int = 0
+    job: wire.Job | None = None
     while True:
         request, fds = _receive(control)
         if request is None:  # the grader's worker is gone: so goes what the job left running
-            if current:
+            if current and job is not None:
                 _finish(current, job.get("uid"), job.get("workdir"))
             return
         if request["op"] == "run":
@@ -94,33 +100,39 @@ def serve(control: socket.socket) -> None:
             for fd in fds:
                 os.close(fd)
             current = pid
-            control.sendall(wire.dumps({"pid": pid}))
+            run_reply: wire.RunReply = {"pid": pid}
+            control.sendall(wire.dumps(run_reply))
         elif request["op"] == "finish":
             status = _finish(current, request.get("uid"), request.get("workdir"))
+            workdir = request.get("workdir")
             current = 0
-            control.sendall(wire.dumps({"status": status}))
+            clean = not (workdir and os.path.lexists(workdir))
+            finish_reply: wire.FinishReply = {"status": status, "clean": clean}
+            control.sendall(wire.dumps(finish_reply))
 
 
-def _receive(control: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
-    """One request: a 16-byte length header (carrying the fds), then that much JSON."""
-    header, fds, _, _ = socket.recv_fds(control, HEADER, 4)
-    while header and len(header) < HEADER:
-        more = control.recv(HEADER - len(header))
+def _receive(control: socket.socket) -> tuple[wire.ServerRequest | None, list[int]]:
+    """One request: a length header (carrying the fds), then that much JSON. None when the
+    grader's side has closed the socket."""
+    header, fds, _, _ = socket.recv_fds(control, wire.HEADER, 4)
+    while header and len(header) < wire.HEADER:
+        more = control.recv(wire.HEADER - len(header))
         if not more:
             return None, []
         header += more
     if not header:
         return None, []
-    size, data = int(header), b""
+    size, data = wire.request_size(header), b""
     while len(data) < size:
         chunk = control.recv(min(size - len(data), 1 << 20))
         if not chunk:
             return None, []
         data += chunk
-    return json.loads(data), list(fds)
+    request: wire.ServerRequest = json.loads(data)
+    return request, list(fds)
 
 
-def _run_forked(control: socket.socket, job: dict[str, Any], fds: list[int]) -> None:
+def _run_forked(control: socket.socket, job: wire.Job, fds: list[int]) -> None:
     code = 0
     try:
         control.close()
@@ -256,7 +268,12 @@ def _unix_socket_filter(machine: str) -> list[tuple[int, int, int, int]]:
     of the AF_UNIX family fails (EACCES), everything else is allowed."""
     arch, socket_nr, x32 = NATIVE[machine]
     load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    program = [(load, 0, 0, 4), (jeq, 0, "enosys", arch), (load, 0, 0, 0)]
+    # (code, jump if true, jump if false, k); a jump is an offset or a label resolved below
+    program: list[tuple[int, int | str, int | str, int]] = [
+        (load, 0, 0, 4),
+        (jeq, 0, "enosys", arch),
+        (load, 0, 0, 0),
+    ]
     if x32:
         program.append((jge, "enosys", 0, x32))
     program += [
@@ -270,14 +287,12 @@ def _unix_socket_filter(machine: str) -> list[tuple[int, int, int, int]]:
         (ret, 0, 0, SECCOMP_RET_ERRNO | EACCES),
         (ret, 0, 0, SECCOMP_RET_ERRNO | ENOSYS),
     ]
+
+    def offset(jump: int | str, pc: int) -> int:
+        return labels[jump] - pc - 1 if isinstance(jump, str) else jump
+
     return [
-        (
-            code,
-            labels[jt] - pc - 1 if isinstance(jt, str) else jt,
-            labels[jf] - pc - 1 if isinstance(jf, str) else jf,
-            k,
-        )
-        for pc, (code, jt, jf, k) in enumerate(program)
+        (code, offset(jt, pc), offset(jf, pc), k) for pc, (code, jt, jf, k) in enumerate(program)
     ]
 
 
@@ -289,7 +304,7 @@ def _no_unix_sockets() -> bool:
     if not sys.platform.startswith("linux") or machine not in NATIVE:
         return False
     program = _unix_socket_filter(machine)
-    filters = (_SockFilter * len(program))(*program)
+    filters = (_SockFilter * len(program))(*(_SockFilter(*op) for op in program))
     fprog = _SockFprog(len(program), filters)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -334,8 +349,8 @@ class _CapData(ctypes.Structure):
     ]
 
 
-def _sender(fd: int):
-    def send(message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+def _sender(fd: int) -> Send:
+    def send(message: wire.ChildMessage, blobs: list[bytes] | None = None) -> None:
         data = wire.frame(message, blobs or [])
         while data:
             written = os.write(fd, data)
@@ -354,55 +369,65 @@ def _run_cell(index: int, source: str, namespace: dict[str, Any]) -> str:
     return ""
 
 
-def _make_call(call: dict[str, Any], namespace: dict[str, Any]) -> tuple[dict[str, Any], list]:
+def _make_call(
+    call: wire.CallRequest, namespace: dict[str, Any]
+) -> tuple[wire.OutcomeMessage, list[bytes]]:
     """The outcome message of one call, and the raw arrays that go with it."""
     blobs: list[bytes] = []
     reply = _answer(call, namespace, blobs)
-    return reply, blobs if reply.get("status") == "ok" else []
+    return reply, blobs if reply["status"] == "ok" else []
 
 
-def _answer(call: dict[str, Any], namespace: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
-    reply: dict[str, Any] = {"event": "outcome", "call": call["id"]}
+def _answer(
+    call: wire.CallRequest, namespace: dict[str, Any], blobs: list[bytes]
+) -> wire.OutcomeMessage:
+    """Call the function (``repeat`` times), then encode what it returned."""
+    number = call["id"]
     function = namespace.get(call["function"])
     if function is None:
-        return {**reply, "status": "missing"}
+        return _failed(number, "missing", "")
     if not callable(function):
         kind = type(function).__name__
-        return {
-            **reply,
-            "status": "error",
-            "error": f"`{call['function']}` is a {kind}, not a function",
-        }
-
-    values, args = [], []
+        return _failed(number, "error", f"`{call['function']}` is a {kind}, not a function")
+    values: list[Any] = []
+    args: list[Any] = []
     started = time.perf_counter()
     try:
         for repeat in range(call.get("repeat", 1)):
             args = [_argument(wire.decode(arg), repeat) for arg in call["args"]]
             values.append(function(*args))
     except BaseException as exc:
-        return {
-            **reply,
-            "status": "error",
-            "error": f"raised {_describe(exc)}",
-            "seconds": _since(started),
-        }
-    seconds = _since(started)
+        return _failed(number, "error", f"raised {_describe(exc)}", _since(started))
+    return _encoded(call, values, args, blobs, _since(started))
 
+
+def _encoded(
+    call: wire.CallRequest, values: list[Any], args: list[Any], blobs: list[bytes], seconds: float
+) -> wire.OutcomeMessage:
+    """The ``ok`` message of a call that returned, or why its value cannot cross."""
+    reply: wire.OutcomeMessage = {"event": "outcome", "call": call["id"], "status": "ok"}
     try:
         value = values[0] if call.get("repeat", 1) == 1 else wire.stack(values)
-        reply.update(status="ok", value=wire.encode(value, blobs), seconds=seconds)
+        reply["value"] = wire.encode(value, blobs)
+        reply["seconds"] = seconds
         if call.get("return_args"):
             reply["args_after"] = [wire.encode(arg, blobs) for arg in args if not _is_rng(arg)]
     except wire.WireError as exc:  # not plain data: a wrong answer, not an exception
-        return {**reply, "status": "not_plain", "error": f"returned {exc}", "seconds": seconds}
+        return _failed(call["id"], "not_plain", f"returned {exc}", seconds)
     except Exception as exc:
-        return {
-            **reply,
-            "status": "error",
-            "error": f"returned {_describe(exc)}",
-            "seconds": seconds,
-        }
+        return _failed(call["id"], "error", f"returned {_describe(exc)}", seconds)
+    return reply
+
+
+def _failed(
+    number: int, status: wire.OutcomeStatus, error: str, seconds: float | None = None
+) -> wire.OutcomeMessage:
+    """A call's outcome without a value: ``missing``, ``error`` or ``not_plain``."""
+    reply: wire.OutcomeMessage = {"event": "outcome", "call": number, "status": status}
+    if error:
+        reply["error"] = error
+    if seconds is not None:
+        reply["seconds"] = seconds
     return reply
 
 

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from grader.run import cgroup
+from grader.run import cgroup, wire
 from grader.run.sandbox import INSIDE_JOBS, INSIDE_WORKDIR, Sandbox, interpreter
 from grader.run.scratch import JobAreas, sweep_stale
 
 HERE = Path(__file__).parent
 CHILD_FILES = ("child.py", "wire.py", "landlock.py")
-HEADER = 16  # the fork server's request header: the JSON's length, as 16 ASCII bytes
 
 
 class LaunchError(RuntimeError):
@@ -38,14 +37,17 @@ class LaunchError(RuntimeError):
 class Handle(Protocol):
     reader: int
 
-    def finish(self) -> int | None:
-        """Kill what is left of the attempt; its exit code (negative: signal), if known."""
+    def finish(self, wait: bool = True) -> int | None:
+        """Kill what is left of the attempt and clean up after it; its exit code (negative:
+        signal), if known. Without ``wait`` the clean-up may still be under way on return
+        (and the exit code is not known): the launcher completes it before it starts the
+        next attempt, or says why it could not."""
 
 
 class Launcher(Protocol):
     sandbox: Sandbox
 
-    def start(self, job: dict[str, Any], output: BinaryIO) -> Handle: ...
+    def start(self, job: wire.Job, output: BinaryIO) -> Handle: ...
 
     def close(self) -> None: ...
 
@@ -95,13 +97,13 @@ class _Worker:
         self.memory = cgroup.create()
         self.numbers = itertools.count()
 
-    def _new_area(self, job: dict[str, Any]) -> tuple[Path | None, str]:
+    def _new_area(self, job: wire.Job) -> tuple[Path | None, str]:
         """A fresh folder for the next job: (its host path, or None when the sandbox makes
         it itself; the path the child sees)."""
         name = f"job-{next(self.numbers)}"
         if self.memory is not None:
             try:
-                self.memory.limit(int(job.get("limits", {}).get("memory_bytes", 0)))
+                self.memory.limit(int(job["limits"].get("memory_bytes", 0)))
             except OSError as exc:
                 raise LaunchError(f"could not set the memory cgroup's limit: {exc}") from exc
         if self.sandbox.name == "bwrap" and not self.areas.mounted:
@@ -141,7 +143,7 @@ class _Spawned:
     spawner: Spawner
     area: Path | None
 
-    def finish(self) -> int | None:
+    def finish(self, wait: bool = True) -> int | None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -165,13 +167,9 @@ class Spawner(_Worker):
     def __post_init__(self) -> None:
         self._prepare()
 
-    def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
+    def start(self, job: wire.Job, output: BinaryIO) -> Handle:
         area, inside = self._new_area(job)
-        job = {
-            **job,
-            **self.sandbox.child_options(self.code_dir, Path(inside)),
-            "workdir": inside,
-        }
+        job = wire.sandboxed(job, self.sandbox.child_options(self.code_dir, Path(inside)), inside)
         reader, writer = result_pipe()
         argv = [interpreter(), "-E", "-s", "-u", str(self.code_dir / "child.py"), str(writer)]
         jobs = self.areas.root if self.areas.mounted else None
@@ -215,13 +213,20 @@ class _Forked:
     area: Path | None
     workdir: str
 
-    def finish(self) -> int | None:
-        return self.server.finish(self.area, self.workdir)
+    def finish(self, wait: bool = True) -> int | None:
+        return self.server.finish(self.area, self.workdir, wait)
 
 
 class ForkServer(_Worker):
     """A warm Python with numpy loaded, in the sandbox, that forks a fresh child per attempt.
-    If it dies (it runs no student code, but a child might still reach it), it is restarted."""
+    If it dies (it runs no student code, but a child might still reach it), it is restarted.
+
+    An attempt's end can overlap the grader's own work: ``finish(wait=False)`` sends the
+    server its kill-and-clean request and returns; the reply (and the grader's own part: the
+    job's mount, its user's IPC objects) is awaited at the next ``start`` or ``close``. The
+    server works through its requests in order, so the next child is forked only after the
+    last one's processes were killed and its folder removed; a server that does not confirm
+    that is killed, with all its sandbox user's processes, and a fresh one started."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -229,6 +234,7 @@ class ForkServer(_Worker):
         self._prepare()
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
+        self._finishing: list[Path | None] = []  # the area of a finish not yet confirmed
 
     def _boot(self) -> tuple[subprocess.Popen[bytes], socket.socket]:
         if self.process is not None and self.process.poll() is None and self.control:
@@ -271,18 +277,16 @@ class ForkServer(_Worker):
         except (OSError, subprocess.SubprocessError):
             self._kill()  # ``start`` tries again and reports a failure as the child's
 
-    def start(self, job: dict[str, Any], output: BinaryIO) -> Handle:
+    def start(self, job: wire.Job, output: BinaryIO) -> Handle:
+        self.settle()
         area, workdir = self._new_area(job)
-        job = {
-            **job,
-            **self.sandbox.child_options(self.code_dir, Path(workdir)),
-            "workdir": workdir,
-        }
+        options = self.sandbox.child_options(self.code_dir, Path(workdir))
+        request: wire.RunRequest = {"op": "run", "job": wire.sandboxed(job, options, workdir)}
         reader, writer = result_pipe()
         try:
             _, control = self._boot()
-            data = json.dumps({"op": "run", "job": job}).encode()
-            socket.send_fds(control, [b"%015d\n" % len(data)], [writer, output.fileno()])
+            header, data = wire.request_bytes(request)
+            socket.send_fds(control, [header], [writer, output.fileno()])
             control.sendall(data)
             self._reply(control)
         except (OSError, ValueError, subprocess.SubprocessError):
@@ -291,22 +295,45 @@ class ForkServer(_Worker):
             os.close(writer)
         return _Forked(reader, self, area, workdir)
 
-    def finish(self, area: Path | None, workdir: str) -> int | None:
-        """Kill the attempt's group and user's processes, destroy its folder; its exit code."""
-        status = None
+    def finish(self, area: Path | None, workdir: str, wait: bool = True) -> int | None:
+        """Kill the attempt's group and user's processes, destroy its folder; its exit code
+        (with ``wait``; without, the server's reply is awaited by the next start)."""
+        self.settle()  # one request in flight at most
+        self._finishing.append(area)
         try:
-            assert self.control is not None
+            if self.control is None:
+                raise OSError("the fork server is gone")
             # the server cleans only a folder it made itself, inside its own sandbox
-            request = {
+            request: wire.FinishRequest = {
                 "op": "finish",
                 "uid": self.sandbox.uid if self.sandbox.owns_uid() else None,
                 "workdir": workdir if area is None else None,
             }
-            data = json.dumps(request).encode()
-            self.control.sendall(b"%015d\n" % len(data) + data)
-            status = self._reply(self.control).get("status")
-        except (OSError, ValueError, AssertionError):
+            self.control.sendall(b"".join(wire.request_bytes(request)))
+        except OSError:
             self._kill()
+        return self.settle() if wait else None
+
+    def settle(self) -> int | None:
+        """Complete the last attempt's end (nothing if it is complete): await the server's
+        reply to its finish, then do the grader's part; its exit code. A server that is gone,
+        or does not confirm it cleaned up, is killed, and with it every process of the
+        sandbox's user, before anything else starts."""
+        if not self._finishing:
+            return None
+        area = self._finishing.pop()
+        status = None
+        try:
+            if self.control is None:  # killed already (and its user's processes with it)
+                raise ConnectionError("the fork server is gone")
+            reply = self._reply(self.control)
+            status, clean = reply.get("status"), reply.get("clean")
+            if type(status) is not int or clean is not True:
+                raise ValueError(f"the fork server could not clean up after the job: {reply}")
+        except (OSError, ValueError):
+            status = None
+            if self.control is not None:
+                self._kill()
         self.sandbox.sweep_ipc()
         self._drop_area(area)
         return status
@@ -335,5 +362,6 @@ class ForkServer(_Worker):
         self.sandbox.reap()
 
     def close(self) -> None:
+        self.settle()
         self._kill()
         self._close()

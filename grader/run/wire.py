@@ -1,4 +1,5 @@
-"""Plain data across the boundary: JSON, with arrays as base64 ``.npy`` bytes (never pickle).
+"""Plain data across the boundary: JSON, with arrays as base64 ``.npy`` bytes (never pickle),
+and every message of the boundary's protocol, defined once.
 
 This module stands alone (standard library and numpy only) because the sandboxed child imports
 it by path, without the rest of the grader.
@@ -9,20 +10,160 @@ from __future__ import annotations
 import base64
 import io
 import json
-from typing import Any
+import math
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict, cast
 
 import numpy as np
+from numpy.lib import format as npy
 
 ARRAY_KEY = "__ndarray__"  # an array as base64 .npy text, inside the JSON
 BLOB_KEY = "__blob__"  # an array as raw .npy bytes after the JSON line (see frame)
 RNG_KEY = "__rng__"
 ALLOWED_KINDS = "biuf"  # bool, int, unsigned, float: no objects, strings, records or complex
+NPY_HEADER = 10_000  # bytes of an .npy header at most (numpy's own bound)
 MAX_DEPTH = 8
 MAX_STRING = 10_000
 
 
 class WireError(ValueError):
     """A value that is not plain data."""
+
+
+# --- the protocol ------------------------------------------------------------------------------
+# The job (grader -> child, as JSON on standard input or inside a fork server's `run` request),
+# the child's messages back (one JSON line each, on its result descriptor, with raw arrays after
+# the line), and the fork server's control messages (grader <-> server, on a socket pair). Each
+# is a TypedDict: plain JSON at run time, checked by mypy on both sides.
+
+
+class CallRequest(TypedDict):
+    """One call the child is to make: ``args`` are :func:`encode`'s output (an Rng as RNG_KEY)."""
+
+    id: int
+    function: str
+    args: list[Any]
+    repeat: int
+    return_args: bool
+
+
+class Confinement(TypedDict):
+    """The folders Landlock leaves readable and writable."""
+
+    readable: list[str]
+    writable: list[str]
+
+
+class _JobBase(TypedDict):
+    cells: list[tuple[int, str]]  # (cell number, source), a JSON list of pairs on the wire
+    module_name: str
+    limits: dict[str, int]  # resource names of the child's _limit_resources
+    calls: list[CallRequest]
+
+
+class Job(_JobBase, total=False):
+    """One attempt at a submission; the launcher adds the sandbox's part (user, confinement,
+    working folder)."""
+
+    uid: int  # the sandbox's own user, to become; absent: stay the grader's user
+    keep_read: bool
+    confine: Confinement
+    workdir: str
+
+
+class Started(TypedDict):
+    """Everything the child wrote before this was the grader's doing (sandbox set-up)."""
+
+    event: Literal["started"]
+
+
+class Loaded(TypedDict):
+    """The cells have run."""
+
+    event: Literal["loaded"]
+    cell_errors: list[tuple[int, str]]
+    landlock: int  # the Landlock ABI the child confined itself with, 0 for none
+
+
+OutcomeStatus = Literal["ok", "missing", "error", "not_plain"]
+
+
+class _OutcomeBase(TypedDict):
+    event: Literal["outcome"]
+    call: int
+    status: OutcomeStatus
+
+
+class OutcomeMessage(_OutcomeBase, total=False):
+    """One call's outcome: a value (``ok``), or why there is none."""
+
+    value: Any
+    args_after: list[Any]
+    seconds: float
+    error: str
+    blobs: list[int]  # on the wire: the sizes of the raw arrays after the line
+
+
+class Done(TypedDict):
+    """Every call has been answered."""
+
+    event: Literal["done"]
+
+
+ChildMessage = Started | Loaded | OutcomeMessage | Done
+Event = Literal["started", "loaded", "outcome", "done"]
+
+
+class RunRequest(TypedDict):
+    """Fork a child for this job (its result and output descriptors come with the header)."""
+
+    op: Literal["run"]
+    job: Job
+
+
+class FinishRequest(TypedDict):
+    """Kill what the job left running, as its user too, and remove its folder if given."""
+
+    op: Literal["finish"]
+    uid: int | None
+    workdir: str | None
+
+
+ServerRequest = RunRequest | FinishRequest
+
+
+class RunReply(TypedDict):
+    pid: int
+
+
+class FinishReply(TypedDict):
+    status: int  # the job's exit code (negative: the signal that killed it)
+    clean: bool  # its folder (if the server was to remove it) is gone
+
+
+HEADER = 16  # a fork-server request's header: the JSON's length, as 15 digits and a newline
+
+
+def sandboxed(job: Job, options: Mapping[str, Any], workdir: str) -> Job:
+    """The job with the sandbox's part: ``options`` from ``Sandbox.child_options`` (a uid
+    of None: the child keeps the grader's user) and the working folder as the child sees it."""
+    full = cast(Job, {**job, **options, "workdir": workdir})
+    if full.get("uid") is None:
+        full.pop("uid", None)
+    return full
+
+
+def request_bytes(request: ServerRequest) -> tuple[bytes, bytes]:
+    """A fork-server request as its header and its JSON (descriptors go with the header)."""
+    data = json.dumps(request).encode()
+    return b"%015d\n" % len(data), data
+
+
+def request_size(header: bytes) -> int:
+    """The JSON's length a request header announces; WireError if it is not a header."""
+    if len(header) != HEADER or not header[:-1].isdigit() or header[-1:] != b"\n":
+        raise WireError("a fork-server request header that is not one")
+    return int(header)
 
 
 def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
@@ -57,8 +198,8 @@ class Frames:
     to every frame exactly once, so a second reference is a forged message, refused (it could
     otherwise make one frame cost its size once per reference)."""
 
-    def __init__(self, blobs: list[bytes]) -> None:
-        self.blobs = blobs
+    def __init__(self, blobs: list[bytes] | list[bytearray]) -> None:
+        self.blobs: list[bytes | bytearray] = list(blobs)
         self.used: set[int] = set()
 
     def take(self, index: Any) -> np.ndarray:
@@ -71,13 +212,15 @@ class Frames:
         return _read_npy_bytes(data)
 
 
-def decode(data: Any, frames: Frames | list[bytes] | None = None, depth: int = 0) -> Any:
+def decode(
+    data: Any, frames: Frames | list[bytes] | list[bytearray] | None = None, depth: int = 0
+) -> Any:
     """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle.
     Strings longer than encode sends, and values nested deeper, are refused."""
     if depth > MAX_DEPTH + 1:
         raise WireError("a value nested too deeply")
     if frames is not None and not isinstance(frames, Frames):
-        frames = Frames(list(frames))
+        frames = Frames(frames)
     if isinstance(data, list):
         return [decode(item, frames, depth + 1) for item in data]
     if isinstance(data, dict):
@@ -112,19 +255,19 @@ def stack(values: list[Any]) -> Any:
     return list(values)
 
 
-def dumps(message: dict[str, Any]) -> bytes:
+def dumps(message: Mapping[str, Any]) -> bytes:
     """One message as one line of JSON."""
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def frame(message: dict[str, Any], blobs: list[bytes]) -> bytes:
+def frame(message: Mapping[str, Any], blobs: list[bytes]) -> bytes:
     """A message with raw arrays: its JSON line (saying the blobs' sizes), then the bytes."""
     if not blobs:
         return dumps(message)
     return dumps({**message, "blobs": [len(b) for b in blobs]}) + b"".join(blobs)
 
 
-def loads(line: bytes) -> dict[str, Any]:
+def loads(line: bytes | bytearray) -> dict[str, Any]:
     """Parse one message line; anything that is not a JSON object is refused."""
     message = json.loads(line)
     if not isinstance(message, dict):
@@ -159,17 +302,56 @@ def _read_npy(text: Any) -> np.ndarray:
     if not isinstance(text, str):
         raise WireError("an array field that is not text")
     try:
-        data = base64.b64decode(text, validate=True)
+        data = bytearray(base64.b64decode(text, validate=True))
     except ValueError as exc:
         raise WireError("an unreadable array (bad base64)") from exc
     return _read_npy_bytes(data)
 
 
-def _read_npy_bytes(data: bytes) -> np.ndarray:
+def _read_npy_bytes(data: bytes | bytearray) -> np.ndarray:
+    """An array from ``.npy`` bytes (format 1.0 or 2.0, what ``np.save`` writes for numbers),
+    never unpickled. A bytearray's memory becomes the array's own (writeable, no copy);
+    immutable bytes are copied once."""
+    shape, fortran, dtype, start = _npy_header(data)
+    count = math.prod(shape)
+    if len(data) - start < count * dtype.itemsize:
+        raise WireError("an unreadable array (shorter than its shape)")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=start)
+    if isinstance(data, bytes):
+        array = array.copy()
+    return array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape)
+
+
+_HEADERS: dict[bytes, tuple[tuple[int, ...], bool, np.dtype[Any], int]] = {}
+_HEADERS_KEPT = 64  # distinct headers remembered (a submission sends a few dozen)
+
+
+def _npy_header(data: bytes | bytearray) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+    """An .npy header's shape, Fortran order, dtype (of real numbers) and length. The same
+    header bytes always mean the same: they are parsed once (numpy evaluates the header's
+    text with ``ast``, the largest part of reading a small array)."""
+    size = 10 + int.from_bytes(data[8:10], "little") if data[6:8] == b"\x01\x00" else -1
+    key = bytes(data[:size]) if 10 < size <= NPY_HEADER else b""
+    if key and key in _HEADERS:
+        return _HEADERS[key]
     try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
+        header = io.BytesIO(data[: NPY_HEADER + 16])
+        version = npy.read_magic(header)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(header, NPY_HEADER)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy.read_array_header_2_0(header, NPY_HEADER)
+        else:
+            raise ValueError(f"format version {version}")
     except Exception as exc:  # any malformed payload is the sender's fault, never ours
         raise WireError(f"an unreadable array ({type(exc).__name__})") from exc
-    if type(array) is not np.ndarray or array.dtype.kind not in ALLOWED_KINDS:
+    if dtype.kind not in ALLOWED_KINDS or dtype.hasobject:
         raise WireError("an array that is not of real numbers")
-    return array
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise WireError("an unreadable array (its shape)")
+    parsed = (tuple(shape), bool(fortran), dtype, header.tell())
+    if key and header.tell() == size:
+        if len(_HEADERS) >= _HEADERS_KEPT:
+            _HEADERS.pop(next(iter(_HEADERS)))
+        _HEADERS[key] = parsed
+    return parsed

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -22,7 +21,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -33,11 +31,9 @@ from grader.model import Submission, SubmissionResult
 from grader.run.launch import ForkServer
 from grader.run.sandbox import choose_sandbox
 from grader.run.scratch import remove_mounted
+from grader.warm import worker_context
 
 logger = logging.getLogger(__name__)
-
-# imported once by the process the workers are forked from: all a worker needs but the course
-WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "scipy.special"]
 
 
 @dataclass(frozen=True)
@@ -92,27 +88,6 @@ def workers_for(submissions: int, asked: int | None = None) -> int:
     core, but one for a few submissions (starting workers costs more than it saves)."""
     workers = asked or (os.cpu_count() or 1)
     return 1 if submissions < 4 * workers else workers
-
-
-def warm_up() -> None:
-    """Start the process that the workers will be forked from, if this platform has one; it
-    imports the grader while the caller does the rest of its start-up. Safe to call again."""
-    context = _context()
-    if context.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def _context() -> BaseContext:
-    """Workers forked from a warm single-threaded process where the platform allows; spawned
-    fresh (each importing the grader) elsewhere. Never plain fork: the parent has threads
-    (the progress bar's, the pool's own)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(WARM_MODULES)  # used when the server (re)starts
-    return context
 
 
 def grade_many(
@@ -187,7 +162,7 @@ def _on_processes(
 
 def _pool(workers: int, scratch: str, job: Job) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        workers, mp_context=_context(), initializer=_start_worker, initargs=(scratch, job)
+        workers, mp_context=worker_context(), initializer=_start_worker, initargs=(scratch, job)
     )
 
 

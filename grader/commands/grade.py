@@ -24,7 +24,7 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import Job, grade_many, warm_up, workers_for
+from grader.batch import Job, grade_many, workers_for
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
@@ -37,6 +37,7 @@ from grader.model import Submission, SubmissionResult
 from grader.publish import check_templates, publish, write_report
 from grader.report.escape import markup, terminal_text
 from grader.run.sandbox import DEFAULT_SANDBOX, Sandbox, choose_sandbox, fallback_warning
+from grader.warm import warm_up
 
 
 def main(

@@ -1,0 +1,34 @@
+"""The warm process a batch's worker processes are forked from (multiprocessing's forkserver,
+with the grader, numpy and scipy.special imported once), started as early as a command can.
+
+Import-light on purpose: ``grader grade`` starts it before importing its own modules, so that
+the two imports run on two cores at once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing.context import BaseContext
+
+# imported once by the process the workers are forked from: all a worker needs but the course
+WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "scipy.special"]
+
+
+def worker_context() -> BaseContext:
+    """Workers forked from a warm single-threaded process where the platform allows; spawned
+    fresh (each importing the grader) elsewhere. Never plain fork: the parent has threads
+    (the progress bar's, the pool's own)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WARM_MODULES)  # used when the server (re)starts
+    return context
+
+
+def warm_up() -> None:
+    """Start the process that the workers will be forked from, if this platform has one; it
+    imports the grader while the caller does the rest of its start-up. Safe to call again."""
+    if worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()

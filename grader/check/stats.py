@@ -237,8 +237,22 @@ class Normal:
         return cls(tuple(int(n) for n in data["shape"]), float(data["var"]), float(data["mean"]))
 
 
+class FullTest:
+    """What most kinds share: a sample "explains" a distribution (a named mistake) when it has
+    its shape and passes its whole test."""
+
+    shape: tuple[int, ...]
+
+    def test(self, sample: np.ndarray, alpha: float) -> Evidence:
+        raise NotImplementedError
+
+    def explains(self, sample: np.ndarray, alpha: float) -> bool:
+        x = np.asarray(sample, dtype=np.float64)
+        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
+
+
 @dataclass(frozen=True)
-class Bernoulli:
+class Bernoulli(FullTest):
     """The expectation "an array of this shape, entries i.i.d.: ``value`` with probability
     ``p``, else 0" (an inverted-dropout mask: p the keep-probability, value 1/p)."""
 
@@ -259,10 +273,6 @@ class Bernoulli:
     def test(self, sample: np.ndarray, alpha: float) -> Evidence:
         return test_bernoulli_sample(sample, self, alpha)
 
-    def explains(self, sample: np.ndarray, alpha: float) -> bool:
-        x = np.asarray(sample, dtype=np.float64)
-        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
-
     def stacked(self, repeat: int) -> Bernoulli:
         return Bernoulli((repeat, *self.shape), self.p, self.value)
 
@@ -275,7 +285,7 @@ class Bernoulli:
 
 
 @dataclass(frozen=True)
-class Uniform:
+class Uniform(FullTest):
     """The expectation "an array of this shape, entries i.i.d. uniform on [low, high)"."""
 
     shape: tuple[int, ...]
@@ -293,10 +303,6 @@ class Uniform:
     def test(self, sample: np.ndarray, alpha: float) -> Evidence:
         return test_uniform_sample(sample, self, alpha)
 
-    def explains(self, sample: np.ndarray, alpha: float) -> bool:
-        x = np.asarray(sample, dtype=np.float64)
-        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
-
     def stacked(self, repeat: int) -> Uniform:
         return Uniform((repeat, *self.shape), self.low, self.high)
 
@@ -309,7 +315,7 @@ class Uniform:
 
 
 @dataclass(frozen=True)
-class Categorical:
+class Categorical(FullTest):
     """The expectation "an array of this shape, entries i.i.d., each one of ``values`` with
     the matching entry of ``probabilities``" (a class label drawn from a softmax, a die)."""
 
@@ -343,10 +349,6 @@ class Categorical:
 
     def test(self, sample: np.ndarray, alpha: float) -> Evidence:
         return test_categorical_sample(sample, self, alpha)
-
-    def explains(self, sample: np.ndarray, alpha: float) -> bool:
-        x = np.asarray(sample, dtype=np.float64)
-        return x.shape == tuple(self.shape) and self.test(x, alpha).passed
 
     def stacked(self, repeat: int) -> Categorical:
         return Categorical((repeat, *self.shape), self.values, self.probabilities)

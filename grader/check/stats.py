@@ -543,16 +543,22 @@ def _lag(z: Standardised, axis: int, k: int, along: str) -> Finding:
     blocks = (columns if axis == -1 else rows) // (2 * k)  # a tail shorter than 2k is left out
     if blocks == 0:
         return Finding(name, "dependence", 1.0, "")
-    if axis == -1:  # views, no copies: the last axis stays the contiguous one
-        view = matrices[..., : blocks * 2 * k].reshape(count, rows, blocks, 2, k)
-        a, b = view[..., 0, :], view[..., 1, :]
+    end = blocks * 2 * k
+    pairs = count * blocks * k * (rows if axis == -1 else columns)  # the size of a, and of b
+    if axis == -1:  # strided views, no copies: one per offset i < k in the block, whose rows
+        # (entries i, i + 2k, ... and i + k, i + 3k, ...) are long (a view of pairs of k
+        # neighbours has inner lines of length k, and costs twice as much to sum)
+        ab = sum(
+            _dot(matrices[..., i : end : 2 * k], matrices[..., k + i : end : 2 * k])
+            for i in range(k)
+        )
         squares = z.column_squares
-    else:
-        view = matrices[:, : blocks * 2 * k].reshape(count, blocks, 2, k, columns)
-        a, b = view[:, :, 0], view[:, :, 1]
+    else:  # views, no copies: the last axis stays the contiguous one
+        view = matrices[:, :end].reshape(count, blocks, 2, k, columns)
+        ab = _dot(view[:, :, 0], view[:, :, 1])
         squares = z.row_squares
-    lines = squares[: blocks * 2 * k].reshape(blocks, 2, k)  # the lines of a, then of b
-    r, p = _correlation_of(_dot(a, b), float(lines[:, 0].sum()), float(lines[:, 1].sum()), a.size)
+    lines = squares[:end].reshape(blocks, 2, k)  # the lines of a, then of b
+    r, p = _correlation_of(ab, float(lines[:, 0].sum()), float(lines[:, 1].sum()), pairs)
     unit = ("column" if axis == -1 else "row") + ("s" if k > 1 else "")
     where = "in a row" if axis == -1 else "in a column"
     words = (

@@ -581,8 +581,11 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
         return Finding(name, "dependence", 1.0, "")
     norms = np.sqrt(np.einsum("lij,lij->li", matrices, matrices))
     norms[norms == 0] = 1.0  # a zero row correlates with nothing
-    unit = (matrices / norms[:, :, None]).astype(np.float32)
-    gram = np.abs(unit @ unit.transpose(0, 2, 1))
+    # divided in float64 and rounded to float32 in one pass, in the layout of ``matrices``
+    unit = np.empty_like(matrices, dtype=np.float32)
+    np.divide(matrices, norms[:, :, None], out=unit, casting="unsafe")
+    gram = unit @ unit.transpose(0, 2, 1)
+    np.abs(gram, out=gram)
     gram.reshape(count, -1)[:, :: rows + 1] = 0.0  # the diagonal: a row with itself
     where = np.unravel_index(int(np.argmax(gram)), gram.shape)
     largest = min(float(gram[where]), 1.0)

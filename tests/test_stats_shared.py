@@ -91,3 +91,17 @@ def test_the_shared_sums_are_the_sample_s() -> None:
     assert np.allclose(z.column_squares, np.sum(direct**2, axis=(0, 1)), rtol=1e-12)
     assert np.allclose(z.row_squares, np.sum(direct**2, axis=(0, 2)), rtol=1e-12)
     assert np.array_equal(Standardised.of(x, 0.0, 2.0).matrices, (x - 0.0) / 2.0)
+
+
+@pytest.mark.parametrize("size", [1, 7, stats.COUNT_CHUNK, 2 * stats.COUNT_CHUNK + 13])
+def test_the_counts_in_chunks_are_those_of_the_whole_sample(size: int) -> None:
+    """The six counts go through the sample in chunks; they must be the whole-array counts,
+    thresholds themselves included (|z| = c counts in neither |z| > c nor |z| < c)."""
+    rng = np.random.default_rng(size)
+    z = rng.normal(0.0, 1.5, size)
+    edges = np.array([0.0, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0])
+    z[rng.integers(0, size, min(size, 40))] = rng.choice(edges, min(size, 40))
+    tails, centre, positive = stats._threshold_counts(z)
+    assert tails == [int(np.sum(np.abs(z) > c)) for c in stats.TAIL_THRESHOLDS]
+    assert centre == [int(np.sum(np.abs(z) < c)) for c in stats.CENTRE_THRESHOLDS]
+    assert positive == int(np.sum(z > 0))

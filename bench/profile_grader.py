@@ -39,7 +39,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
-from run_bench import CpuGroup  # noqa: E402
+from run_bench import CpuGroup, _snapshot, _tree  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -53,30 +53,8 @@ def _busy_ticks() -> tuple[int, int]:
 
 def _tree_ticks(root: int) -> int:
     """User + system ticks of every live process under ``root`` (and of its reaped children)."""
-    procs: dict[int, tuple[int, int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        procs[int(entry.name)] = (
-            int(fields[1]),
-            int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14]),
-        )
-    children: dict[int, list[int]] = defaultdict(list)
-    for pid, (ppid, _) in procs.items():
-        children[ppid].append(pid)
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in procs:
-            total += procs[pid][1]
-            todo.extend(children[pid])
-    return total
+    procs = _snapshot()
+    return sum(procs[pid].cpu + procs[pid].reaped for pid in _tree(root, procs))
 
 
 class Sampler(threading.Thread):

@@ -51,6 +51,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
@@ -102,9 +103,18 @@ class Measurement:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _snapshot() -> dict[int, tuple[int, int, int]]:
-    """Every process: pid -> (ppid, start time, user + system CPU ticks so far)."""
-    procs: dict[int, tuple[int, int, int]] = {}
+class Proc(NamedTuple):
+    """One process, from /proc/PID/stat."""
+
+    ppid: int
+    start: int  # clock ticks after boot
+    cpu: int  # user + system ticks so far
+    reaped: int  # user + system ticks of its children it has waited for
+
+
+def _snapshot() -> dict[int, Proc]:
+    """Every process, by pid."""
+    procs: dict[int, Proc] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -115,18 +125,20 @@ def _snapshot() -> dict[int, tuple[int, int, int]]:
             continue
         # pid (comm) state ppid ...; comm may contain spaces and parentheses
         fields = stat[stat.rindex(b")") + 2 :].split()
-        procs[int(entry.name)] = (
+        procs[int(entry.name)] = Proc(
             int(fields[1]),
             int(fields[19]),
             int(fields[11]) + int(fields[12]),
+            int(fields[13]) + int(fields[14]),
         )
     return procs
 
 
-def _tree(root: int, procs: dict[int, tuple[int, int, int]]) -> list[int]:
+def _tree(root: int, procs: dict[int, Proc]) -> list[int]:
+    """``root`` and every live process below it."""
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in procs.items():
-        children.setdefault(ppid, []).append(pid)
+    for pid, proc in procs.items():
+        children.setdefault(proc.ppid, []).append(pid)
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -162,11 +174,11 @@ class TreePoller(threading.Thread):
     parents (sandboxed children killed with their sandbox), so the larger of the two is kept.
     """
 
-    def __init__(self, root: int, baseline: dict, interval: float = 0.2):
+    def __init__(self, root: int, baseline: dict[int, Proc], interval: float = 0.2):
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
         self.peak_rss = self.peak_pss = self.max_procs = 0
-        self.baseline = {(pid, start): cpu for pid, (_, start, cpu) in baseline.items()}
+        self.baseline = {(pid, p.start): p.cpu for pid, p in baseline.items()}
         self.last: dict[tuple[int, int], int] = {}
         self.in_tree: set[tuple[int, int]] = set()
         self.ignore = {os.getpid()}
@@ -176,10 +188,10 @@ class TreePoller(threading.Thread):
         procs = _snapshot()
         pids = _tree(self.root, procs)
         for pid in pids:
-            self.in_tree.add((pid, procs[pid][1]))
-        for pid, (_, start, cpu) in procs.items():
+            self.in_tree.add((pid, procs[pid].start))
+        for pid, proc in procs.items():
             if pid not in self.ignore:
-                self.last[(pid, start)] = cpu
+                self.last[(pid, proc.start)] = proc.cpu
         rss = pss = 0
         for pid in pids:
             r, p = _memory_kb(pid)
@@ -392,17 +404,36 @@ def run_grader(n: int, subs: Path, out: Path, assignment: str, label: str) -> Me
     return m
 
 
-def ensure_nbgrader_venv() -> None:
-    if (VENV / "bin" / "nbgrader").exists():
+# the peers' virtual environments: the tool, pinned, and whatever it needs beside it (otter
+# run's Jupyter kernel); numpy and scipy at this Python's versions, so that every grader runs
+# the students' code on the same libraries
+PEERS = {
+    VENV: ("nbgrader", ["nbgrader==0.9.6"]),
+    OTTER_VENV: ("otter", ["otter-grader==7.0.0", "ipykernel"]),
+}
+
+
+def ensure_venv(venv: Path) -> None:
+    """Create ``venv`` with its peer (``PEERS``) from the package index, if it is missing."""
+    tool, packages = PEERS[venv]
+    if (venv / "bin" / tool).exists():
         return
-    print("creating the nbgrader venv (bench/nbgrader_env.sh) ...", file=sys.stderr)
-    subprocess.run(["bash", str(BENCH / "nbgrader_env.sh"), sys.executable], check=True)
+    print(f"creating {venv} ({', '.join(packages)}) ...", file=sys.stderr)
+    import numpy
+    import scipy
+
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    pins = [f"numpy=={numpy.__version__}", f"scipy=={scipy.__version__}"]
+    subprocess.run([*pip, *packages, *pins], check=True)
 
 
-def nbgrader_env() -> dict:
+def venv_env(venv: Path) -> dict:
+    """This environment with ``venv`` first on PATH (and no PYTHONPATH of ours)."""
     env = dict(os.environ)
-    env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(venv)
     env.pop("PYTHONPATH", None)
     return env
 
@@ -415,7 +446,7 @@ def prepare_nbgrader(course: Path, subs: Path, assignment: str) -> list[str]:
     subprocess.run(
         [str(VENV / "bin" / "nbgrader"), "generate_assignment", assignment, "--force"],
         cwd=course,
-        env=nbgrader_env(),
+        env=venv_env(VENV),
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -440,7 +471,7 @@ def run_nbgrader(n: int, course: Path, assignment: str) -> Measurement:
         cmd,
         cwd=course,
         log=course.parent / "nbgrader-autograde.log",
-        env=nbgrader_env(),
+        env=venv_env(VENV),
     )
 
 
@@ -448,21 +479,6 @@ def run_floor(n: int, subs: Path, folder: Path, label: str = "floor") -> Measure
     """The floor (bench/floor.py): the cells alone in warm forks, one per core."""
     cmd = [sys.executable, str(BENCH / "floor.py"), str(subs)]
     return measure(label, n, cmd, cwd=REPO, log=folder / "floor.log")
-
-
-def ensure_otter_venv() -> None:
-    if (OTTER_VENV / "bin" / "otter").exists():
-        return
-    print("creating the otter venv (bench/otter_env.sh) ...", file=sys.stderr)
-    subprocess.run(["bash", str(BENCH / "otter_env.sh"), sys.executable], check=True)
-
-
-def otter_env() -> dict:
-    env = dict(os.environ)
-    env["PATH"] = f"{OTTER_VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["VIRTUAL_ENV"] = str(OTTER_VENV)
-    env.pop("PYTHONPATH", None)
-    return env
 
 
 def run_otter(n: int, subs: Path, folder: Path) -> Measurement:
@@ -481,7 +497,12 @@ def run_otter(n: int, subs: Path, folder: Path) -> Measurement:
     )
     cmd = ["bash", "-c", loop, "otter-loop", str(subs), str(zip_path), str(out)]
     return measure(
-        "otter run (each)", n, cmd, cwd=course, log=folder / "otter-run.log", env=otter_env()
+        "otter run (each)",
+        n,
+        cmd,
+        cwd=course,
+        log=folder / "otter-run.log",
+        env=venv_env(OTTER_VENV),
     )
 
 
@@ -794,7 +815,7 @@ def warm_up() -> None:
                 "import nbgrader.apps, ipykernel.kernelapp, numpy, scipy",
             ],
             check=False,
-            env=nbgrader_env(),
+            env=venv_env(VENV),
         )
 
 
@@ -866,9 +887,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_compare:
         if not args.no_nbgrader:
-            ensure_nbgrader_venv()
+            ensure_venv(VENV)
         if args.otter:
-            ensure_otter_venv()
+            ensure_venv(OTTER_VENV)
         warm_up()
         folder = WORK / f"compare-n{args.n}{suffix}"
         manifest = generate(args.n, args.seed, folder, args.light)

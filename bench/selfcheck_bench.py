@@ -12,7 +12,7 @@ place of its stubs, check cells included), side by side in one run:
    must pay;
 3. with ``--otter``, otter-grader's self-check ``otter check solved.ipynb -t tests`` on the same
    notebook with the same visible asserts (``bench/otter_course.py``; the otter venv of
-   ``bench/otter_env.sh``);
+   ``run_bench.py``, made when missing);
 4. ``Notebook`` in a fresh Python process of that environment, as in a kernel: ``from grader
    import Notebook``, ``Notebook(bundle)``, the first ``check_all()`` (it loads scipy) and
    further ones.
@@ -41,13 +41,21 @@ from pathlib import Path
 
 import nbformat
 import otter_course
-from run_bench import WAIT_IDLE, _cpu_busy, _git, machine_info, wait_for_idle
+from run_bench import (
+    OTTER_VENV,
+    WAIT_IDLE,
+    _cpu_busy,
+    _git,
+    ensure_venv,
+    machine_info,
+    wait_for_idle,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 MASTER = REPO / "reference" / "sheet3_master.ipynb"
 # `python -m grader`: the grader that this Python imports (with PYTHONPATH, a working tree's)
 GRADER = [sys.executable, "-m", "grader"]
-OTTER = REPO / "bench" / "work" / "otter-venv" / "bin" / "otter"
+OTTER = OTTER_VENV / "bin" / "otter"
 NOBODY = 65534
 
 # the floor: the notebook's own code cells (no check cell) in a fresh Python
@@ -207,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args(argv)
     WAIT_IDLE["max"] = args.wait_idle
-    if args.otter and not OTTER.exists():
-        raise SystemExit(f"{OTTER} is missing: run bench/otter_env.sh first")
+    if args.otter:
+        ensure_venv(OTTER_VENV)
     with tempfile.TemporaryDirectory(prefix="selfcheck-bench-") as tmp:
         os.chmod(tmp, 0o755)  # the unprivileged user reads the handout and the venv
         handout = Path(tmp) / "handout"

@@ -11,8 +11,8 @@ parent alone keeps the gradebook. The student code still runs only in the sandbo
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -31,9 +31,11 @@ from grader.model import Submission, SubmissionResult
 from grader.run.launch import ForkServer
 from grader.run.sandbox import choose_sandbox
 from grader.run.scratch import remove_mounted
-from grader.warm import worker_context
+from grader.warm import worker_context, workers_for
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["Job", "close_here", "grade_many", "grade_one", "keep_plan", "start_here", "workers_for"]
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,42 @@ class Job:
     sandbox: str
 
 
-_WORKERS: dict[tuple[Job, int], tuple[Plan, ForkServer]] = {}  # per process and thread
+# per process and thread: the sandboxed fork server, and the plan
+_SERVERS: dict[tuple[Job, int], ForkServer] = {}
+_PLANS: dict[tuple[Job, int], Plan] = {}
 
 
 def _worker(job: Job) -> tuple[Plan, ForkServer]:
     key = (job, threading.get_ident())
-    if key not in _WORKERS:
-        plan = grading_plan(load_assignment(job.assignment, job.course), job.hidden_seed)
+    server = _server(job)  # booting: its Python loads numpy while the plan is built
+    if key not in _PLANS:
+        _PLANS[key] = grading_plan(load_assignment(job.assignment, job.course), job.hidden_seed)
+    return _PLANS[key], server
+
+
+def _server(job: Job) -> ForkServer:
+    """This thread's sandboxed fork server for ``job``, booted (not waited for) when new and
+    closed when the process ends."""
+    key = (job, threading.get_ident())
+    if key not in _SERVERS:
         server = ForkServer(choose_sandbox(job.sandbox))
         atexit.register(server.close)  # a plain or Dask worker process
         Finalize(server, server.close, exitpriority=10)  # a multiprocessing worker
-        _WORKERS[key] = (plan, server)
-    return _WORKERS[key]
+        server.boot()  # returns at once
+        _SERVERS[key] = server
+    return _SERVERS[key]
+
+
+def start_here(job: Job) -> None:
+    """Before a batch graded in this process (one worker): boot its sandboxed fork server now,
+    so that its Python loads numpy while the caller checks the course."""
+    _server(job)
+
+
+def keep_plan(job: Job, plan: Plan) -> None:
+    """Before a batch graded in this process: the plan the caller built for ``job`` (the same
+    rubric, reference and hidden seed), so that grading does not build it again."""
+    _PLANS[(job, threading.get_ident())] = plan
 
 
 def grade_one(job: Job, submission: Submission) -> SubmissionResult:
@@ -67,27 +93,25 @@ def grade_one(job: Job, submission: Submission) -> SubmissionResult:
 
 
 def _start_worker(folder: str, job: Job) -> None:
-    """A new worker process: temporary folders under the batch's, then its plan built and its
-    sandboxed fork server booting while the first submission is on its way."""
+    """A new worker process: temporary folders under the batch's, then its sandboxed fork
+    server booting and its plan built while the first submission is on its way."""
     _use_scratch(folder)
     try:
-        _, server = _worker(job)
-        server.boot()  # returns at once; the server's Python starts meanwhile
+        _worker(job)
     except Exception:  # grade_one meets the same failure and reports it per submission
         logger.exception("starting a worker")
 
 
+def close_here() -> None:
+    """Close what this process started to grade a batch itself (nothing if it did not)."""
+    _close_workers()
+
+
 def _close_workers() -> None:
-    for _, server in _WORKERS.values():
+    for server in _SERVERS.values():
         server.close()
-    _WORKERS.clear()
-
-
-def workers_for(submissions: int, asked: int | None = None) -> int:
-    """How many worker processes a batch of this many submissions gets: ``asked`` or one per
-    core, but one for a few submissions (starting workers costs more than it saves)."""
-    workers = asked or (os.cpu_count() or 1)
-    return 1 if submissions < 4 * workers else workers
+    _SERVERS.clear()
+    _PLANS.clear()
 
 
 def grade_many(
@@ -98,12 +122,18 @@ def grade_many(
         yield from _on_dask(submissions, job, scheduler)
     elif workers <= 1:
         try:
-            for submission in submissions:
+            for number, submission in enumerate(submissions):
+                if number == 0:  # judging's scipy loads while the first child runs its cells
+                    threading.Thread(target=_import_judging, daemon=True).start()
                 yield grade_one(job, submission)
         finally:
             _close_workers()
     else:
         yield from _on_processes(submissions, job, workers)
+
+
+def _import_judging() -> None:
+    importlib.import_module("scipy.special")
 
 
 def _on_processes(

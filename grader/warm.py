@@ -8,6 +8,7 @@ the two imports run on two cores at once.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from multiprocessing.context import BaseContext
 
 # imported once by the process the workers are forked from: all a worker needs but the course
@@ -32,3 +33,11 @@ def warm_up() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def workers_for(submissions: int, asked: int | None = None) -> int:
+    """How many worker processes a batch of this many submissions gets: ``asked`` or one per
+    core, but one for a few submissions (starting workers costs more than it saves)."""
+    workers = asked or (os.cpu_count() or 1)
+    return 1 if submissions < 4 * workers else workers
+

@@ -282,9 +282,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(command: str, options: dict[str, Any]) -> int:
     """Call the command's ``main`` with the options given, importing only that command."""
     if command == "grade" and not options.get("scheduler"):
-        from grader.warm import warm_up
+        from grader.warm import at_most, warm_up, workers_for
 
-        warm_up()  # the workers' warm parent imports the grader while this process does
+        bound = at_most(options["paths"])
+        if bound is None or workers_for(bound, options.get("workers")) > 1:
+            warm_up()  # the workers' warm parent imports the grader while this process does
     module = importlib.import_module(f"grader.commands.{command}")
     if command == "gradescope" and "build" in options:  # --build writes the autograder zip
         kept = {k: v for k, v in options.items() if k in ("assignment", "course", "seed")}

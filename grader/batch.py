@@ -35,7 +35,15 @@ from grader.warm import worker_context, workers_for
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Job", "close_here", "grade_many", "grade_one", "keep_plan", "start_here", "workers_for"]
+__all__ = [
+    "Job",
+    "close_batch",
+    "grade_many",
+    "grade_one",
+    "keep_plan",
+    "start_here",
+    "workers_for",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Job:
 # per process and thread: the sandboxed fork server, and the plan
 _SERVERS: dict[tuple[Job, int], ForkServer] = {}
 _PLANS: dict[tuple[Job, int], Plan] = {}
+_CLOSING: list[threading.Thread] = []  # worker pools shutting down
 
 
 def _worker(job: Job) -> tuple[Plan, ForkServer]:
@@ -102,9 +111,13 @@ def _start_worker(folder: str, job: Job) -> None:
         logger.exception("starting a worker")
 
 
-def close_here() -> None:
-    """Close what this process started to grade a batch itself (nothing if it did not)."""
+def close_batch() -> None:
+    """Close what this process started for its batches: its own sandboxed server (a batch
+    graded in this process), and the worker pools, still ending, awaited with their scratch
+    removed. (The process's exit awaits them too.)"""
     _close_workers()
+    while _CLOSING:
+        _CLOSING.pop().join()
 
 
 def _close_workers() -> None:
@@ -182,12 +195,19 @@ def _on_processes(
             running.clear()
             pool.shutdown(wait=True, cancel_futures=True)
             pool = _pool(workers, scratch, job)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        try:
-            remove_mounted(Path(scratch))  # a killed worker's job mounts too
-        except OSError:
-            shutil.rmtree(scratch, ignore_errors=True)
+    finally:  # the pool ends while the caller publishes: close_batch() waits for it
+        closing = threading.Thread(target=_close_pool, args=(pool, scratch), name="batch-close")
+        closing.start()
+        _CLOSING.append(closing)
+
+
+def _close_pool(pool: ProcessPoolExecutor, scratch: str) -> None:
+    """Stop the workers (each closes its sandboxed server), then remove the batch's scratch."""
+    pool.shutdown(wait=True, cancel_futures=True)
+    try:
+        remove_mounted(Path(scratch))  # a killed worker's job mounts too
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _pool(workers: int, scratch: str, job: Job) -> ProcessPoolExecutor:

@@ -24,7 +24,7 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import Job, close_here, grade_many, keep_plan, start_here, workers_for
+from grader.batch import Job, close_batch, grade_many, keep_plan, start_here, workers_for
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
@@ -93,12 +93,12 @@ def main(
             book, book.start_run(spec.name, key, hidden_seed, layer.describe()), key, spec, out
         )
         _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
+        results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
+        book.close()
+        write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
+        _tell(results, store.failures, lms_summary(batch.submissions, class_list), out, console)
     finally:
-        close_here()  # grading closed it; this is for a failure before grading
-    results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
-    book.close()
-    write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
-    _tell(results, store.failures, lms_summary(batch.submissions, class_list), out, console)
+        close_batch()  # the workers end while the results are published
     return 0
 
 

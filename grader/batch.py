@@ -11,8 +11,8 @@ parent alone keeps the gradebook. The student code still runs only in the sandbo
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -31,9 +31,19 @@ from grader.model import Submission, SubmissionResult
 from grader.run.launch import ForkServer
 from grader.run.sandbox import choose_sandbox
 from grader.run.scratch import remove_mounted
-from grader.warm import worker_context
+from grader.warm import worker_context, workers_for
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Job",
+    "close_batch",
+    "grade_many",
+    "grade_one",
+    "keep_plan",
+    "start_here",
+    "workers_for",
+]
 
 
 @dataclass(frozen=True)
@@ -46,18 +56,43 @@ class Job:
     sandbox: str
 
 
-_WORKERS: dict[tuple[Job, int], tuple[Plan, ForkServer]] = {}  # per process and thread
+# per process and thread: the sandboxed fork server, and the plan
+_SERVERS: dict[tuple[Job, int], ForkServer] = {}
+_PLANS: dict[tuple[Job, int], Plan] = {}
+_CLOSING: list[threading.Thread] = []  # worker pools shutting down
 
 
 def _worker(job: Job) -> tuple[Plan, ForkServer]:
     key = (job, threading.get_ident())
-    if key not in _WORKERS:
-        plan = grading_plan(load_assignment(job.assignment, job.course), job.hidden_seed)
+    server = _server(job)  # booting: its Python loads numpy while the plan is built
+    if key not in _PLANS:
+        _PLANS[key] = grading_plan(load_assignment(job.assignment, job.course), job.hidden_seed)
+    return _PLANS[key], server
+
+
+def _server(job: Job) -> ForkServer:
+    """This thread's sandboxed fork server for ``job``, booted (not waited for) when new and
+    closed when the process ends."""
+    key = (job, threading.get_ident())
+    if key not in _SERVERS:
         server = ForkServer(choose_sandbox(job.sandbox))
         atexit.register(server.close)  # a plain or Dask worker process
         Finalize(server, server.close, exitpriority=10)  # a multiprocessing worker
-        _WORKERS[key] = (plan, server)
-    return _WORKERS[key]
+        server.boot()  # returns at once
+        _SERVERS[key] = server
+    return _SERVERS[key]
+
+
+def start_here(job: Job) -> None:
+    """Before a batch graded in this process (one worker): boot its sandboxed fork server now,
+    so that its Python loads numpy while the caller checks the course."""
+    _server(job)
+
+
+def keep_plan(job: Job, plan: Plan) -> None:
+    """Before a batch graded in this process: the plan the caller built for ``job`` (the same
+    rubric, reference and hidden seed), so that grading does not build it again."""
+    _PLANS[(job, threading.get_ident())] = plan
 
 
 def grade_one(job: Job, submission: Submission) -> SubmissionResult:
@@ -67,27 +102,29 @@ def grade_one(job: Job, submission: Submission) -> SubmissionResult:
 
 
 def _start_worker(folder: str, job: Job) -> None:
-    """A new worker process: temporary folders under the batch's, then its plan built and its
-    sandboxed fork server booting while the first submission is on its way."""
+    """A new worker process: temporary folders under the batch's, then its sandboxed fork
+    server booting and its plan built while the first submission is on its way."""
     _use_scratch(folder)
     try:
-        _, server = _worker(job)
-        server.boot()  # returns at once; the server's Python starts meanwhile
+        _worker(job)
     except Exception:  # grade_one meets the same failure and reports it per submission
         logger.exception("starting a worker")
 
 
+def close_batch() -> None:
+    """Close what this process started for its batches: its own sandboxed server (a batch
+    graded in this process), and the worker pools, still ending, awaited with their scratch
+    removed. (The process's exit awaits them too.)"""
+    _close_workers()
+    while _CLOSING:
+        _CLOSING.pop().join()
+
+
 def _close_workers() -> None:
-    for _, server in _WORKERS.values():
+    for server in _SERVERS.values():
         server.close()
-    _WORKERS.clear()
-
-
-def workers_for(submissions: int, asked: int | None = None) -> int:
-    """How many worker processes a batch of this many submissions gets: ``asked`` or one per
-    core, but one for a few submissions (starting workers costs more than it saves)."""
-    workers = asked or (os.cpu_count() or 1)
-    return 1 if submissions < 4 * workers else workers
+    _SERVERS.clear()
+    _PLANS.clear()
 
 
 def grade_many(
@@ -98,12 +135,18 @@ def grade_many(
         yield from _on_dask(submissions, job, scheduler)
     elif workers <= 1:
         try:
-            for submission in submissions:
+            for number, submission in enumerate(submissions):
+                if number == 0:  # judging's scipy loads while the first child runs its cells
+                    threading.Thread(target=_import_judging, daemon=True).start()
                 yield grade_one(job, submission)
         finally:
             _close_workers()
     else:
         yield from _on_processes(submissions, job, workers)
+
+
+def _import_judging() -> None:
+    importlib.import_module("scipy.special")
 
 
 def _on_processes(
@@ -152,12 +195,19 @@ def _on_processes(
             running.clear()
             pool.shutdown(wait=True, cancel_futures=True)
             pool = _pool(workers, scratch, job)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        try:
-            remove_mounted(Path(scratch))  # a killed worker's job mounts too
-        except OSError:
-            shutil.rmtree(scratch, ignore_errors=True)
+    finally:  # the pool ends while the caller publishes: close_batch() waits for it
+        closing = threading.Thread(target=_close_pool, args=(pool, scratch), name="batch-close")
+        closing.start()
+        _CLOSING.append(closing)
+
+
+def _close_pool(pool: ProcessPoolExecutor, scratch: str) -> None:
+    """Stop the workers (each closes its sandboxed server), then remove the batch's scratch."""
+    pool.shutdown(wait=True, cancel_futures=True)
+    try:
+        remove_mounted(Path(scratch))  # a killed worker's job mounts too
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _pool(workers: int, scratch: str, job: Job) -> ProcessPoolExecutor:

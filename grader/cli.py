@@ -268,23 +268,53 @@ def assignment_options(sub: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command that ``argv`` names; its exit code. As the program itself (``argv`` from
+    the command line), the process ends once the command is done, without the interpreter's
+    tear-down."""
     options = vars(build_parser().parse_args(argv))
     try:
-        return run(options.pop("command"), options)
+        code = run(options.pop("command"), options)
     except UserError as exc:  # every error for people, once: one line, exit 2
         sys.stderr.write(f"grader: error: {one_line(exc)}\n")
-        return 2
+        code = 2
     except KeyboardInterrupt:
         sys.stderr.write("grader: interrupted; run the same command again to continue\n")
-        return 2
+        code = 2
+    if argv is None:
+        _end(code)
+    return code
+
+
+def _end(code: int) -> NoReturn:
+    """End the process now, as a normal exit would but for freeing every object and module
+    one by one (a tenth of a second or more once numpy and scipy are loaded): the exit
+    handlers run (the logs, the temporary folders, multiprocessing's finalizers), the
+    standard streams are flushed; every file the command wrote was closed by the command."""
+    import atexit
+    import os
+
+    threading = sys.modules.get("threading")
+    shutdown = getattr(threading, "_shutdown", None)  # joins the threads, as an exit does first
+    if shutdown is None:  # not CPython's threading: a normal exit then
+        raise SystemExit(code)
+    shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1  # a lost output (a closed pipe) is a failure, as at a normal exit
+    os._exit(code)
 
 
 def run(command: str, options: dict[str, Any]) -> int:
     """Call the command's ``main`` with the options given, importing only that command."""
     if command == "grade" and not options.get("scheduler"):
-        from grader.warm import warm_up
+        from grader.warm import at_most, warm_up, workers_for
 
-        warm_up()  # the workers' warm parent imports the grader while this process does
+        bound = at_most(options["paths"])
+        if bound is None or workers_for(bound, options.get("workers")) > 1:
+            warm_up()  # the workers' warm parent imports the grader while this process does
     module = importlib.import_module(f"grader.commands.{command}")
     if command == "gradescope" and "build" in options:  # --build writes the autograder zip
         kept = {k: v for k, v in options.items() if k in ("assignment", "course", "seed")}

@@ -8,10 +8,14 @@ the two imports run on two cores at once.
 from __future__ import annotations
 
 import multiprocessing
+import os
+from collections.abc import Iterable
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
-# imported once by the process the workers are forked from: all a worker needs but the course
-WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "scipy.special"]
+# imported once by the process the workers are forked from: all a worker needs but the course;
+# the last makes that process end without the interpreter's tear-down
+WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "scipy.special", "grader.warm_exit"]
 
 
 def worker_context() -> BaseContext:
@@ -32,3 +36,28 @@ def warm_up() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def workers_for(submissions: int, asked: int | None = None) -> int:
+    """How many worker processes a batch of this many submissions gets: ``asked`` or one per
+    core, but one for a few submissions (starting workers costs more than it saves)."""
+    workers = asked or (os.cpu_count() or 1)
+    return 1 if submissions < 4 * workers else workers
+
+
+def at_most(paths: Iterable[Path]) -> int | None:
+    """At most how many submissions ``paths`` hold, from their names alone (no import of the
+    grader's loaders): a folder holds at most one per entry, a file other than a zip one; a
+    zip may be a bulk download of any number (None)."""
+    total = 0
+    for path in paths:
+        try:
+            if path.is_dir():
+                total += sum(1 for _ in os.scandir(path))
+            elif path.suffix.lower() == ".zip":
+                return None
+            else:
+                total += 1
+        except OSError:
+            return None  # the command says what is wrong with it
+    return total

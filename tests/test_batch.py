@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -234,3 +235,39 @@ def test_a_few_submissions_get_one_worker() -> None:
     assert batch.workers_for(7, 2) == 1
     assert batch.workers_for(8, 2) == 2
     assert batch.workers_for(3, None) == 1
+
+
+def test_a_batch_graded_in_this_process_builds_its_plan_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan checked before grading is the one graded with: the worker in this process
+    does not build it again (its sandboxed server booted while the course was checked), and
+    the results are those of a run that builds it again."""
+    folder = class_of(tmp_path / "class", copies=1)  # 4 submissions: one worker, this process
+    assert grade(folder, tmp_path / "first", "--sandbox", "process") == 0
+
+    def built_again(*args: object) -> None:
+        raise AssertionError("the plan was built again")
+
+    monkeypatch.setattr(batch, "grading_plan", built_again)
+    assert grade(folder, tmp_path / "again", "--sandbox", "process", "--regrade") == 0
+    assert not batch._SERVERS and not batch._PLANS  # closed and let go after the batch
+    first, again = results_of(tmp_path / "first"), results_of(tmp_path / "again")
+    assert [r["checks"] for r in again] == [r["checks"] for r in first]
+    assert not [r for r in again if r.get("problem")]
+
+
+def test_the_worker_pool_has_ended_when_grade_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool shuts down while the results are published, and is awaited: nothing of the
+    batch (its scratch folder, its workers) is left when the command returns."""
+    folder = class_of(tmp_path / "class", copies=2)  # 8 submissions: two workers
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert grade(folder, tmp_path / "out", "--workers", "2", "--sandbox", "process") == 0
+    assert not batch._CLOSING
+    assert not list(scratch.glob("grader-*"))  # the batch's, and its workers' inside it
+    assert not multiprocessing.active_children()
+    assert len(results_of(tmp_path / "out")) == 2 * len(EXAMPLES)

@@ -24,11 +24,11 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import Job, grade_many, workers_for
+from grader.batch import Job, close_batch, grade_many, keep_plan, start_here, workers_for
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
-from grader.grading import grading_plan
+from grader.grading import Plan, grading_plan
 from grader.infer import RECORD, infer_assignment, read_record
 from grader.load.discover import Naming, UsageError, discover, peek
 from grader.load.lms import compile_pattern
@@ -63,34 +63,42 @@ def main(
     spec = load_assignment(infer_assignment(assignment, out=out, course=course), course)
     class_list = read_roster(roster) if roster else None
     shells = _find(paths, name_pattern, console)
-    if scheduler is None and workers_for(len(shells), workers) > 1:
+    here = scheduler is None and workers_for(len(shells), workers) <= 1  # graded in this process
+    if not here and scheduler is None:
         warm_up()  # the workers' warm parent starts importing while this one goes on
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, spec, seed)
-    check_course(spec, hidden_seed)  # a course mistake stops here, before any grading
     layer = _sandbox(sandbox, console)
-    book = Gradebook(gradebook or out / "gradebook.sqlite")
-    key = plan_key(spec, hidden_seed)
-    batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
-    del shells  # the batch holds what grading needs: each submission is read again in turn
-    workers = workers_for(len(batch.todo), workers)
-    where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
-    console.print(
-        f"Grading {len(batch.todo)} of {len(batch.submissions)} submission(s) of {spec.name} "
-        f"({len(batch.submissions) - len(batch.todo)} unchanged since the last run; sandbox: "
-        f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
-        markup=False,
-    )
-    write_sidecar(out, spec, batch.submissions, class_list)  # before any crash
-    store = _Store(
-        book, book.start_run(spec.name, key, hidden_seed, layer.describe()), key, spec, out
-    )
     job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
-    _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
-    results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
-    book.close()
-    write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
-    _tell(results, store.failures, lms_summary(batch.submissions, class_list), out, console)
+    if here:
+        start_here(job)  # the sandboxed server boots while the course is checked
+    try:
+        plan = check_course(spec, hidden_seed)  # a course mistake stops here, before grading
+        book = Gradebook(gradebook or out / "gradebook.sqlite")
+        key = plan_key(spec, hidden_seed)
+        batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
+        del shells  # the batch holds what grading needs: each submission is read again in turn
+        workers = workers_for(len(batch.todo), workers)
+        if scheduler is None and workers <= 1 and batch.todo:  # graded in this process
+            keep_plan(job, plan)
+        where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
+        console.print(
+            f"Grading {len(batch.todo)} of {len(batch.submissions)} submission(s) of {spec.name} "
+            f"({len(batch.submissions) - len(batch.todo)} unchanged since the last run; sandbox: "
+            f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
+            markup=False,
+        )
+        write_sidecar(out, spec, batch.submissions, class_list)  # before any crash
+        store = _Store(
+            book, book.start_run(spec.name, key, hidden_seed, layer.describe()), key, spec, out
+        )
+        _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
+        results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
+        book.close()
+        write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
+        _tell(results, store.failures, lms_summary(batch.submissions, class_list), out, console)
+    finally:
+        close_batch()  # the workers end while the results are published
     return 0
 
 
@@ -214,11 +222,12 @@ def _tell(
     )
 
 
-def check_course(spec: Assignment, hidden_seed: int) -> None:
+def check_course(spec: Assignment, hidden_seed: int) -> Plan:
     """Find the course's mistakes before any submission is graded: build the plan (every case
-    generator and expected value) and render every template once, on sample results."""
+    generator and expected value) and render every template once, on sample results; the
+    plan."""
     try:
-        grading_plan(spec, hidden_seed)
+        plan = grading_plan(spec, hidden_seed)
     except UserError:
         raise
     except Exception as exc:  # the instructor's code: say where, never a traceback
@@ -228,6 +237,7 @@ def check_course(spec: Assignment, hidden_seed: int) -> None:
             f"{spec.rubric_path}"
         ) from None
     check_templates(spec)
+    return plan
 
 
 def plan_key(spec: Assignment, hidden_seed: int) -> str:

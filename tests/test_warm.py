@@ -1,0 +1,102 @@
+"""The workers' warm process: started only for a batch that will use it, and the command's
+end without the interpreter's tear-down, complete all the same."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from grader.warm import at_most
+from tests.conftest import ROOT
+
+PROBE = """
+import json, sys
+from multiprocessing import forkserver
+from grader.cli import main
+code = main(sys.argv[1:])
+print(json.dumps([code, forkserver._forkserver._forkserver_pid is not None]))
+"""
+
+
+def _grade_in_a_fresh_process(folder: Path, out: Path) -> tuple[int, bool]:
+    """(exit code, whether a forkserver was started) of `grader grade folder`."""
+    argv = ["grade", str(folder), "--out", str(out), "--seed", "3", "--sandbox", "process"]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT
+    )
+    code, started = json.loads(done.stdout.splitlines()[-1])
+    return code, started
+
+
+def test_at_most_counts_a_folders_entries_and_gives_up_on_a_zip(tmp_path: Path) -> None:
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "a.ipynb").write_text("{}")
+    (tmp_path / "class" / "b.py").write_text("")
+    (tmp_path / "class" / "c").mkdir()
+    (tmp_path / "one.py").write_text("")
+    with zipfile.ZipFile(tmp_path / "bulk.zip", "w") as bulk:
+        bulk.writestr("x.py", "")
+    assert at_most([tmp_path / "class"]) == 3
+    assert at_most([tmp_path / "class", tmp_path / "one.py"]) == 4
+    assert at_most([tmp_path / "class", tmp_path / "bulk.zip"]) is None
+    assert at_most([tmp_path / "missing"]) == 1  # not a folder: the command says it is missing
+
+
+def test_a_small_batch_starts_no_warm_process_and_a_large_one_does(tmp_path: Path) -> None:
+    small, large = tmp_path / "small", tmp_path / "large"
+    small.mkdir()
+    large.mkdir()
+    examples = sorted((ROOT / "submissions").glob("*.ipynb"))
+    for example in examples:
+        shutil.copy(example, small / example.name)
+        for n in range(2):
+            shutil.copy(example, large / f"{example.stem}{n}.ipynb")
+    assert _grade_in_a_fresh_process(small, tmp_path / "out-small") == (0, False)
+    assert _grade_in_a_fresh_process(large, tmp_path / "out-large") == (0, True)
+
+
+def test_the_command_ends_with_its_code_its_output_and_its_exit_handlers(
+    tmp_path: Path,
+) -> None:
+    """As the program (no argv given), the process ends without the interpreter's tear-down:
+    the exit code is the command's, the output is flushed, the exit handlers ran."""
+    probe = (
+        "import atexit, sys; atexit.register(print, 'exit handler ran'); "
+        "from grader.cli import main; sys.argv[1:] = sys.argv[2:]; print('before'); main()"
+    )
+    missing = tmp_path / "no-such-folder"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "grader", "export", str(missing), "--format", "csv"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.splitlines() == ["before", "exit handler ran"]
+    assert done.stderr.startswith("grader: error:")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(ROOT / "submissions"),
+            "--out",
+            str(out),
+            "--seed",
+            "3",
+            "--sandbox",
+            "process",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Wrote" in done.stderr  # the last line of the command, flushed
+    assert len(json.loads((out / "results.json").read_text())) == 6

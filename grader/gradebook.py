@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.errors import UserError
 from grader.model import Override, SubmissionResult
-from grader.stored import StoredResultError, result_from_dict, result_to_dict
+from grader.stored import StoredResultError, result_from_dict, result_json
 
 SCHEMA_VERSION = 1
 
@@ -193,7 +193,7 @@ class Gradebook:
                     result.score,
                     result.max_score,
                     result.problem,
-                    json.dumps(result_to_dict(result)),
+                    result_json(result),
                 ),
             )
             self.db.executemany(

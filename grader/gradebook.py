@@ -243,6 +243,15 @@ class Gradebook:
         manual, overrides = self._manual(assignment, student), self._overrides(assignment, student)
         return self._applied(row[0], student, manual, overrides)
 
+    def with_grades(self, result: SubmissionResult) -> SubmissionResult:
+        """``result`` with its student's stored manual grades and overrides applied: what
+        :meth:`result` reads back once ``result`` is recorded, without decoding it again."""
+        student = result.student
+        manual = self._manual(result.assignment, student)
+        overrides = self._overrides(result.assignment, student)
+        result = _with_manual(result, manual.get(student, {}))
+        return _with_overrides(result, overrides.get(student, {}))
+
     def set_override(
         self,
         assignment: str,

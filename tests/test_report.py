@@ -155,6 +155,19 @@ def test_written_math_reads_as_mathml_in_the_report_and_the_summary(tmp_path):
     assert written.count("<mfrac>") == 1  # one group, shown once
 
 
+def test_an_expression_two_answers_share_is_converted_once_and_reads_the_same():
+    from grader.review.answers import math_html, render_answer
+
+    first = render_answer(r"The curvature is $\frac{\partial^2 J}{\partial w^2} = 7$, so.")
+    before = math_html.cache_info()
+    second = render_answer(r"Hence $\frac{\partial^2 J}{\partial w^2} = 7$ by the chain rule.")
+    after = math_html.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+    shown = [re.search(r"<math .*?</math>", str(html)) for html in (first, second)]
+    assert shown[0] and shown[1] and shown[0].group() == shown[1].group()
+    assert "<mfrac>" in shown[0].group()
+
+
 def test_a_graded_written_item_still_shows_the_answer(tmp_path):
     result = with_check(graded(), "2a.proof", status="passed", score=8.0, answer="$x^2$")
     proof = (

@@ -64,8 +64,10 @@ def render_answer(text: str) -> Markup:
     return Markup(_sanitize(_markdown().render(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def math_html(latex: str, display: bool = False) -> str:
-    """One math span as MathML, or its source in ``<code class="tex">`` when it does not parse."""
+    """One math span as MathML, or its source in ``<code class="tex">`` when it does not parse.
+    Kept in a cache: answers that differ share many of their expressions."""
     try:
         mathml = convert(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many kinds for many kinds of bad input

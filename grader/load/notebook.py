@@ -45,8 +45,10 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
     cells: list[Cell] = []
     answers: dict[str, str] = {}
     code_cells = 0
-    checkers = checker_names(
-        c.get("source", "") for c in notebook_cells if c.get("cell_type") == "code"
+    checkers = checker_names(  # only a cell that says Notebook( can create one
+        source
+        for c in notebook_cells
+        if c.get("cell_type") == "code" and "Notebook(" in (source := c.get("source", ""))
     )
     for cell in notebook_cells:
         source = cell.get("source", "")
@@ -56,8 +58,8 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
                 cells.append(Cell(code_cells, python_source(source)))
         elif cell.get("cell_type") == "markdown":
             answer_id = _answer_id(cell)
-            text = _answer_text(source)
-            if answer_id and text:
+            text = _answer_text(source) if answer_id else ""
+            if text:
                 answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
     return tuple(cells), answers
 

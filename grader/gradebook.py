@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.errors import UserError
 from grader.model import Override, SubmissionResult
-from grader.stored import StoredResultError, result_from_dict, result_to_dict
+from grader.stored import StoredResultError, result_from_dict, result_json
 
 SCHEMA_VERSION = 1
 
@@ -193,7 +193,7 @@ class Gradebook:
                     result.score,
                     result.max_score,
                     result.problem,
-                    json.dumps(result_to_dict(result)),
+                    result_json(result),
                 ),
             )
             self.db.executemany(
@@ -242,6 +242,15 @@ class Gradebook:
             return None
         manual, overrides = self._manual(assignment, student), self._overrides(assignment, student)
         return self._applied(row[0], student, manual, overrides)
+
+    def with_grades(self, result: SubmissionResult) -> SubmissionResult:
+        """``result`` with its student's stored manual grades and overrides applied: what
+        :meth:`result` reads back once ``result`` is recorded, without decoding it again."""
+        student = result.student
+        manual = self._manual(result.assignment, student)
+        overrides = self._overrides(result.assignment, student)
+        result = _with_manual(result, manual.get(student, {}))
+        return _with_overrides(result, overrides.get(student, {}))
 
     def set_override(
         self,

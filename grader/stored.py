@@ -9,8 +9,9 @@ one-line error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from grader.errors import UserError
@@ -73,6 +74,27 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
     """The result as JSON-ready data, in the current schema."""
     return {"schema": RESULT_SCHEMA, **asdict(result)}
+
+
+def result_json(result: SubmissionResult) -> str:
+    """``json.dumps(result_to_dict(result))``, encoded in one pass: the encoder asks for each
+    dataclass's fields as it meets it, with none of ``asdict``'s deep copies."""
+    return json.dumps({"schema": RESULT_SCHEMA, **_fields_of(result)}, default=_fields_of)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_of(value: object) -> dict[str, Any]:
+    """A dataclass instance's fields by name, in their order (what ``asdict`` makes of it, one
+    level deep); anything else is not JSON data."""
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not is_dataclass(value) or isinstance(value, type):
+            raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    return {name: getattr(value, name) for name in names}
 
 
 def result_from_dict(data: dict[str, Any]) -> SubmissionResult:

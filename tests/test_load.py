@@ -149,6 +149,22 @@ def test_python_that_looks_like_a_magic_is_left_alone_next_to_a_real_magic():
     assert namespace["differs"](1, 2) is True
 
 
+def test_a_cell_shared_by_many_notebooks_reads_the_same_and_deep_code_is_refused_each_time(
+    tmp_path,
+):
+    """Each distinct cell is compiled once for the whole class; code too deep to compile is
+    that notebook's problem every time it is met, never remembered as readable."""
+    shared = "%matplotlib inline\nimport numpy as np\nx = np.ones(3)"
+    deep = "x = " + "-" * 3000 + "1"  # short enough to be remembered, too deep to compile
+    for number in range(3):
+        data = notebook_bytes([nbformat.v4.new_code_cell(shared)])
+        [cell], _ = read_notebook(data, "student.ipynb")
+        assert cell.source == "pass\nimport numpy as np\nx = np.ones(3)"
+        path = write_notebook(tmp_path, [deep], name=f"deep{number}.ipynb")
+        problem = read_submission(path).problem or ""
+        assert "nested too deeply" in problem, number
+
+
 def test_written_answers_from_tagged_markdown_cells(tmp_path):
     answer = nbformat.v4.new_markdown_cell("The eigenvalues are σ² and σ² + ‖μ‖².")
     answer.metadata["tags"] = ["answer:1b.derivation"]

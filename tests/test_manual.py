@@ -93,6 +93,31 @@ def test_regrade_keeps_manual_grades_in_results_summary_and_reports(out: Path) -
     assert f"<strong>{results_of(out)['bob']['score']:g}</strong>" in summary
 
 
+def test_the_reports_grading_writes_are_the_ones_the_gradebook_gives_back(
+    out: Path, tmp_path: Path
+) -> None:
+    """A regrade writes each report from the fresh result with the stored manual grades and
+    overrides applied, not decoded again: byte for byte what the stored result renders."""
+    from grader.gradebook import Gradebook
+    from grader.publish import write_report
+
+    assert manual(out, "--student", "bob", "--check", "1b.derivation", "--score", "5") == 0
+    argv = ["--student", "carol", "--check", "1a.hessian", "--score", "4", "--override"]
+    assert manual(out, *argv, "--reason", "By hand.") == 0
+    assert grade(out.parent / "class", out, "--regrade") == 0
+    spec = graded_assignment(out, ROOT)
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        for student in EXAMPLES:
+            stored = book.result(spec.name, student)
+            assert stored is not None
+            for written in write_report(stored, spec, tmp_path):
+                assert (out / "reports" / written.name).read_bytes() == written.read_bytes()
+    finally:
+        book.close()
+    assert "By hand." in report(out, "carol")
+
+
 # --- 10. overrides ---------------------------------------------------------------------------
 
 

@@ -155,6 +155,41 @@ def test_written_math_reads_as_mathml_in_the_report_and_the_summary(tmp_path):
     assert written.count("<mfrac>") == 1  # one group, shown once
 
 
+def test_an_expression_two_answers_share_is_converted_once_and_reads_the_same():
+    from grader.review.answers import math_html, render_answer
+
+    first = render_answer(r"The curvature is $\frac{\partial^2 J}{\partial w^2} = 7$, so.")
+    before = math_html.cache_info()
+    second = render_answer(r"Hence $\frac{\partial^2 J}{\partial w^2} = 7$ by the chain rule.")
+    after = math_html.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+    shown = [re.search(r"<math .*?</math>", str(html)) for html in (first, second)]
+    assert shown[0] and shown[1] and shown[0].group() == shown[1].group()
+    assert "<mfrac>" in shown[0].group()
+
+
+def test_answers_count_as_identical_exactly_as_the_regular_expressions_said():
+    """normalise_answer with str.split and a space-led pattern: the same normal form as the
+    three substitutions it replaces, on random text of spaces, words, marks and LaTeX."""
+    import random
+
+    from grader.review.answers import normalise_answer
+
+    def reference(text: str) -> str:
+        text = re.sub(r"\\[,;:!> ]|\\q?quad\b|~", " ", text)
+        text = re.sub(r"\s+", " ", text).strip()
+        return re.sub(r"(?<!\w) | (?!\w)", "", text)
+
+    pieces = [" ", "  ", "\n", "\t", "\u00a0", "\x1f", "x", "é", "1", "_", ".", "=", "\\,", "~"]
+    pieces += ["\\quad", "\\qquad", "\\cdot", "$", "\\", "2x", "σ²"]
+    draw = random.Random(14)
+    for _ in range(5000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 14)))
+        assert normalise_answer(text) == reference(text), repr(text)
+    assert normalise_answer("x = 1") == normalise_answer("x=1") == "x=1"
+    assert normalise_answer(r"a \cdot x") != normalise_answer(r"a \cdotx")
+
+
 def test_a_graded_written_item_still_shows_the_answer(tmp_path):
     result = with_check(graded(), "2a.proof", status="passed", score=8.0, answer="$x^2$")
     proof = (

@@ -92,3 +92,33 @@ def test_a_result_from_a_newer_grader_is_refused_in_one_line(tmp_path: Path) -> 
     message = str(caught.value)
     assert str(book.path) in message and "bob" in message and "\n" not in message
     book.close()
+
+
+def test_the_stored_text_is_what_json_makes_of_result_to_dict() -> None:
+    """result_json encodes in one pass what json.dumps(result_to_dict(...)) did: the same
+    text, byte for byte, for every kind of value a result holds."""
+    from grader.model import CaseResult, Override, Plot, RunLog
+    from grader.stored import result_json
+
+    plot = Plot("loss", "step", "value", {"yours": [1.0, 0.5, float("nan")], "ok": []}, True)
+    cases = (
+        CaseResult(0, "public", "failed", "got 2, expected 1 ⚠", "half", plot),
+        CaseResult(1, "hidden", "passed", "", None, None),
+    )
+    result = SubmissionResult(
+        "ann",
+        "/x/ann.ipynb",
+        (
+            CheckResult("1a", "failed", 0.0, 2.0, "wrong", "Hessian", cases),
+            CheckResult("1b", "manual", 1.5, 3.0, "ok", "Proof", (), "$x^2$", None),
+            CheckResult("1c", "passed", 1.0, 1.0, "", "", (), None, Override(0.5, "why", "T")),
+        ),
+        "sheet3",
+        RunLog(((2, "ValueError: no"),), "printed\n", "", "bwrap"),
+        None,
+    )
+    text = result_json(result)
+    assert text == json.dumps(result_to_dict(result))
+    assert result_from_dict(json.loads(text)).checks[1:] == result.checks[1:]
+    with pytest.raises(TypeError):
+        result_json(SubmissionResult("bob", "b.py", (), "sheet3", RunLog(output=object())))  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ a run; written answers are markdown cells tagged ``answer:ID`` (or holding the m
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import warnings
@@ -26,6 +27,10 @@ PLACEHOLDER = re.compile(
 ANSWER_TAG = "answer:"
 KEPT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body is Python: run it
 LINE_MAGIC = re.compile(r"^(\s*)(?:[\w.,\s]+=\s*)?[%!]")
+# A class's notebooks share many cells (the handout's, the unchanged exploration cells): each
+# cell's source is compiled once, up to this many remembered, each of at most this length.
+REMEMBERED_CELLS = 512
+REMEMBERED_LENGTH = 8000
 
 
 class NotebookError(ValueError):
@@ -40,8 +45,10 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
     cells: list[Cell] = []
     answers: dict[str, str] = {}
     code_cells = 0
-    checkers = checker_names(
-        c.get("source", "") for c in notebook_cells if c.get("cell_type") == "code"
+    checkers = checker_names(  # only a cell that says Notebook( can create one
+        source
+        for c in notebook_cells
+        if c.get("cell_type") == "code" and "Notebook(" in (source := c.get("source", ""))
     )
     for cell in notebook_cells:
         source = cell.get("source", "")
@@ -51,8 +58,8 @@ def read_notebook(data: bytes, name: str) -> tuple[tuple[Cell, ...], dict[str, s
                 cells.append(Cell(code_cells, python_source(source)))
         elif cell.get("cell_type") == "markdown":
             answer_id = _answer_id(cell)
-            text = _answer_text(source)
-            if answer_id and text:
+            text = _answer_text(source) if answer_id else ""
+            if text:
                 answers[answer_id] = (answers.get(answer_id, "") + "\n\n" + text).strip()
     return tuple(cells), answers
 
@@ -123,7 +130,14 @@ def read_module(data: bytes, name: str) -> tuple[Cell, ...]:
 
 def python_source(source: str) -> str:
     """Cell source with IPython-only lines replaced by ``pass`` (line numbers are kept).
-    Source that is valid Python is left exactly as it is."""
+    Source that is valid Python is left exactly as it is. Code that cannot be compiled at all
+    (nested too deeply: RecursionError, MemoryError) raises, every time it is met."""
+    if len(source) > REMEMBERED_LENGTH:
+        return _python_source(source)
+    return _remembered_python_source(source)
+
+
+def _python_source(source: str) -> str:
     try:
         compile(source, "<cell>", "exec")
         return source
@@ -143,6 +157,10 @@ def python_source(source: str) -> str:
         if not match:
             depth, continued = _bracket_depth(line, depth)
     return "\n".join(out)
+
+
+# a pure function of the text, so remembering it changes nothing; what raises is not remembered
+_remembered_python_source = functools.lru_cache(maxsize=REMEMBERED_CELLS)(_python_source)
 
 
 def _bracket_depth(line: str, depth: int) -> tuple[int, bool]:

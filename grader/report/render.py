@@ -15,7 +15,7 @@ import hashlib
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +152,7 @@ class CheckView:
 def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
     """What a student's report shows: their text is scrubbed of the instructor's absolute
     paths here, once, for every format."""
-    checks = [
-        replace(view, feedback=without_paths(view.feedback))
-        for view in (_check_view(c) for c in result.checks)
-    ]
+    checks = [_check_view(c, scrubbed=True) for c in result.checks]
     pending = sum(c.max_score for c in result.checks if c.status == "manual" and c.score == 0)
     score, max_score = result.score, result.max_score
     output = without_paths(result.log.output)
@@ -184,7 +181,8 @@ def _report_view(result: SubmissionResult, title: str) -> dict[str, Any]:
     }
 
 
-def _check_view(check: CheckResult, with_answer: bool = True) -> CheckView:
+def _check_view(check: CheckResult, with_answer: bool = True, scrubbed: bool = False) -> CheckView:
+    """What the templates show of a check; ``scrubbed``: its feedback without absolute paths."""
     manual = check.status == "manual"
     charts = []
     for case in check.cases:
@@ -209,7 +207,7 @@ def _check_view(check: CheckResult, with_answer: bool = True) -> CheckView:
         symbol=STATUS_SYMBOLS.get(check.status, "?"),
         score="–" if manual and check.score == 0 else _points(check.score),
         max_score=_points(check.max_score),
-        feedback=check.feedback,
+        feedback=without_paths(check.feedback) if scrubbed else check.feedback,
         manual=manual,
         answer=check.answer,
         charts=charts,

@@ -51,8 +51,8 @@ ATTRIBUTES: dict[str, set[str]] = {
     "th": {"style"},
 }
 _LATEX_SPACES = re.compile(r"\\[,;:!> ]|\\q?quad\b|~")
-_WHITESPACE = re.compile(r"\s+")
-_LOOSE_SPACE = re.compile(r"(?<!\w) | (?!\w)")  # a space not between two word characters
+# a space not between two word characters (led by the space, so that the search skips to one)
+_LOOSE_SPACE = re.compile(r" (?:(?!\w)|(?<!\w ))")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -64,8 +64,10 @@ def render_answer(text: str) -> Markup:
     return Markup(_sanitize(_markdown().render(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def math_html(latex: str, display: bool = False) -> str:
-    """One math span as MathML, or its source in ``<code class="tex">`` when it does not parse."""
+    """One math span as MathML, or its source in ``<code class="tex">`` when it does not parse.
+    Kept in a cache: answers that differ share many of their expressions."""
     try:
         mathml = convert(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many kinds for many kinds of bad input
@@ -81,7 +83,7 @@ def normalise_answer(text: str | None) -> str:
     word characters (``x = 1`` and ``x=1`` are the same; ``\\cdot x`` and ``\\cdotx`` are not)."""
     if not text:
         return ""
-    return _LOOSE_SPACE.sub("", _WHITESPACE.sub(" ", _LATEX_SPACES.sub(" ", text)).strip())
+    return _LOOSE_SPACE.sub("", " ".join(_LATEX_SPACES.sub(" ", text).split()))
 
 
 def _render_math(content: str, options: dict[str, Any]) -> str:

@@ -802,9 +802,19 @@ def generate(n: int, seed: int, folder: Path, light: bool = False) -> list[dict]
 
 
 def warm_up() -> None:
-    """Untimed: load both graders' Python packages once so the page cache is warm for both."""
+    """Untimed: load both graders' Python packages once so the page cache is warm for both,
+    and compile the grader's bytecode as an install does (pip compiles the peers' at install;
+    a checkout run with PYTHONDONTWRITEBYTECODE would otherwise compile the grader's source in
+    every process of every run)."""
     subprocess.run(
         [sys.executable, "-c", "import grader.cli, grader.commands.grade, numpy, scipy, nbformat"],
+        check=False,
+    )
+    import grader
+
+    package = Path(grader.__file__).parent
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(package), str(package.parent / "reference")],
         check=False,
     )
     if (VENV / "bin" / "python").exists():

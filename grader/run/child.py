@@ -32,7 +32,7 @@ else:
     import wire
 
 MAX_ERROR = 2_000
-Send = Callable[..., None]  # (message: wire.ChildMessage, blobs: list[bytes] | None = None)
+Send = Callable[..., None]  # (message: wire.ChildMessage, blobs: list[wire.Blob] | None = None)
 
 
 def main() -> None:
@@ -350,11 +350,8 @@ class _CapData(ctypes.Structure):
 
 
 def _sender(fd: int) -> Send:
-    def send(message: wire.ChildMessage, blobs: list[bytes] | None = None) -> None:
-        data = wire.frame(message, blobs or [])
-        while data:
-            written = os.write(fd, data)
-            data = data[written:]
+    def send(message: wire.ChildMessage, blobs: list[wire.Blob] | None = None) -> None:
+        wire.write(fd, message, blobs or [])
 
     return send
 
@@ -371,15 +368,15 @@ def _run_cell(index: int, source: str, namespace: dict[str, Any]) -> str:
 
 def _make_call(
     call: wire.CallRequest, namespace: dict[str, Any]
-) -> tuple[wire.OutcomeMessage, list[bytes]]:
+) -> tuple[wire.OutcomeMessage, list[wire.Blob]]:
     """The outcome message of one call, and the raw arrays that go with it."""
-    blobs: list[bytes] = []
+    blobs: list[wire.Blob] = []
     reply = _answer(call, namespace, blobs)
     return reply, blobs if reply["status"] == "ok" else []
 
 
 def _answer(
-    call: wire.CallRequest, namespace: dict[str, Any], blobs: list[bytes]
+    call: wire.CallRequest, namespace: dict[str, Any], blobs: list[wire.Blob]
 ) -> wire.OutcomeMessage:
     """Call the function (``repeat`` times), then encode what it returned."""
     number = call["id"]
@@ -402,7 +399,11 @@ def _answer(
 
 
 def _encoded(
-    call: wire.CallRequest, values: list[Any], args: list[Any], blobs: list[bytes], seconds: float
+    call: wire.CallRequest,
+    values: list[Any],
+    args: list[Any],
+    blobs: list[wire.Blob],
+    seconds: float,
 ) -> wire.OutcomeMessage:
     """The ``ok`` message of a call that returned, or why its value cannot cross."""
     reply: wire.OutcomeMessage = {"event": "outcome", "call": call["id"], "status": "ok"}

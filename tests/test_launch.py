@@ -140,3 +140,23 @@ def test_a_finish_waited_for_says_how_the_child_ended(server) -> None:
             pass
         assert handle.finish() == 3
         os.close(handle.reader)
+
+
+UNSEEDED = """
+import numpy as np
+import random
+def draws():
+    return [float(np.random.rand()), random.random(), float(np.random.default_rng().random())]
+"""
+
+
+def test_each_forked_child_draws_unseeded_numbers_of_its_own(server) -> None:
+    """The server has numpy.random loaded before it forks: a child that draws without a
+    seed still gets numbers of its own, as a fresh interpreter would, not the server's."""
+    seen = []
+    for _ in range(3):
+        _, [outcome] = run_submission(_submission(UNSEEDED), [Call("draws")], launcher=server)
+        assert outcome.status == "ok"
+        seen.append(outcome.value)
+    for column in zip(*seen, strict=True):
+        assert len(set(column)) == 3, seen

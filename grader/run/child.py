@@ -32,6 +32,7 @@ else:
     import wire
 
 MAX_ERROR = 2_000
+Decoded = dict[int, list[Any]]  # a job's calls' arguments, decoded, by call id
 Send = Callable[..., None]  # (message: wire.ChildMessage, blobs: list[wire.Blob] | None = None)
 
 
@@ -44,9 +45,10 @@ def main() -> None:
     run_job(job, int(sys.argv[1]))
 
 
-def run_job(job: wire.Job, result_fd: int) -> None:
+def run_job(job: wire.Job, result_fd: int, decoded: Decoded | None = None) -> None:
     """Become the sandbox's user, confine, limit; say so ("started": everything before it is
-    the grader's doing); run the cells, then every call."""
+    the grader's doing); run the cells, then every call. ``decoded``: the calls' arguments,
+    decoded already by the fork server (by call id)."""
     workdir = job.get("workdir")
     _first_to_go()
     if job.get("uid") is not None and os.getuid() == 0:
@@ -72,7 +74,7 @@ def run_job(job: wire.Job, result_fd: int) -> None:
     send({"event": "loaded", "cell_errors": cell_errors, "landlock": confined})
 
     for call in job["calls"]:
-        send(*_make_call(call, namespace))
+        send(*_make_call(call, namespace, (decoded or {}).get(call["id"])))
     send({"event": "done"})
 
 
@@ -95,9 +97,11 @@ def serve(control: socket.socket) -> None:
             return
         if request["op"] == "run":
             job = request["job"]
+            decoded = _decode_arguments(job)
             pid = os.fork()
             if pid == 0:
-                _run_forked(control, request["job"], fds)
+                _run_forked(control, request["job"], fds, decoded)
+            del decoded
             for fd in fds:
                 os.close(fd)
             current = pid
@@ -140,7 +144,22 @@ def _receive(control: socket.socket) -> tuple[wire.ServerRequest | None, list[in
     return request, list(fds)
 
 
-def _run_forked(control: socket.socket, job: wire.Job, fds: list[int]) -> None:
+def _decode_arguments(job: wire.Job) -> Decoded:
+    """Every call's arguments decoded here, once, for the child to find in its fork (for its
+    first repeat: each further repeat decodes a fresh copy). A call whose arguments do not
+    decode is left to the child, which reports it."""
+    decoded: Decoded = {}
+    for call in job["calls"]:
+        try:
+            decoded[call["id"]] = [wire.decode(arg) for arg in call["args"]]
+        except (wire.WireError, RecursionError):
+            pass
+    return decoded
+
+
+def _run_forked(
+    control: socket.socket, job: wire.Job, fds: list[int], decoded: Decoded | None = None
+) -> None:
     code = 0
     try:
         control.close()
@@ -152,7 +171,7 @@ def _run_forked(control: socket.socket, job: wire.Job, fds: list[int]) -> None:
         os.dup2(output_fd, 2)
         os.close(output_fd)
         np.random.seed()  # not the server's state: fresh entropy, as a fresh import has
-        run_job(job, result_fd)
+        run_job(job, result_fd, decoded)
     except BaseException:
         code = 70
     finally:
@@ -376,18 +395,23 @@ def _run_cell(index: int, source: str, namespace: dict[str, Any]) -> str:
 
 
 def _make_call(
-    call: wire.CallRequest, namespace: dict[str, Any]
+    call: wire.CallRequest, namespace: dict[str, Any], decoded: list[Any] | None = None
 ) -> tuple[wire.OutcomeMessage, list[wire.Blob]]:
-    """The outcome message of one call, and the raw arrays that go with it."""
+    """The outcome message of one call, and the raw arrays that go with it; ``decoded``: its
+    arguments, decoded already."""
     blobs: list[wire.Blob] = []
-    reply = _answer(call, namespace, blobs)
+    reply = _answer(call, namespace, blobs, decoded)
     return reply, blobs if reply["status"] == "ok" else []
 
 
 def _answer(
-    call: wire.CallRequest, namespace: dict[str, Any], blobs: list[wire.Blob]
+    call: wire.CallRequest,
+    namespace: dict[str, Any],
+    blobs: list[wire.Blob],
+    decoded: list[Any] | None = None,
 ) -> wire.OutcomeMessage:
-    """Call the function (``repeat`` times), then encode what it returned."""
+    """Call the function (``repeat`` times, each with arguments of its own), then encode what
+    it returned."""
     number = call["id"]
     function = namespace.get(call["function"])
     if function is None:
@@ -400,7 +424,9 @@ def _answer(
     started = time.perf_counter()
     try:
         for repeat in range(call.get("repeat", 1)):
-            args = [_argument(wire.decode(arg), repeat) for arg in call["args"]]
+            fresh = repeat > 0 or decoded is None
+            given = [wire.decode(arg) for arg in call["args"]] if fresh else decoded
+            args = [_argument(value, repeat) for value in given or []]
             values.append(function(*args))
     except BaseException as exc:
         return _failed(number, "error", f"raised {_describe(exc)}", _since(started))

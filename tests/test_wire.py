@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+from grader.model import Call, Rng
 from grader.run import boundary, wire
 from grader.run.boundary import ProtocolViolation
 
@@ -323,3 +324,15 @@ def test_the_sandbox_part_of_a_job_leaves_out_a_user_it_does_not_have() -> None:
     own = wire.sandboxed(job, {"uid": 61234, "keep_read": True, "confine": confine}, "/tmp/w")
     assert own["uid"] == 61234 and own["keep_read"] is True
     assert job == {"cells": [(1, "x = 1")], "module_name": "m", "limits": {}, "calls": []}
+
+
+def test_a_calls_arguments_are_encoded_once_while_it_lives() -> None:
+    call = Call("f", (np.arange(3.0), Rng(7), [1, 2]))
+    first = boundary._encode_call(0, call)
+    again = boundary._encode_call(4, call)
+    assert again["args"] is first["args"] and again["id"] == 4
+    assert wire.decode(first["args"][0]).tolist() == [0.0, 1.0, 2.0]
+    assert first["args"][1] == {wire.RNG_KEY: 7}
+    key = id(call)
+    del call, first, again
+    assert key not in boundary._ENCODED  # forgotten with the call

@@ -10,6 +10,7 @@ import selectors
 import signal
 import tempfile
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -30,7 +31,9 @@ MAX_FRAMES = 64  # raw array frames after one line
 MAX_MESSAGE = 64 * 1024**2  # bytes of one message's frames
 MAX_SUBMISSION = 256 * 1024**2  # bytes read from all of one submission's children
 MAX_ERROR = 2_200  # characters of one error text (the child's own cap, plus where)
-READ_CHUNK = 1 << 20  # bytes asked of the pipe per read (its size, widened by the launcher)
+# bytes asked of the pipe per read of message lines (arrays are read straight into their own
+# memory): small enough to come from the heap the last read freed, not a fresh mapping
+READ_CHUNK = 1 << 16
 OUT_OF_TIME = Outcome(status="timeout", error="the submission ran out of time")
 
 
@@ -307,14 +310,32 @@ def _landlock_note(landlock: object) -> str:
 
 
 def _encode_call(i: int, call: Call) -> wire.CallRequest:
-    args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
     return {
         "id": i,
         "function": call.function,
-        "args": args,
+        "args": _encoded_args(call),
         "repeat": call.repeat,
         "return_args": call.return_args,
     }
+
+
+_ENCODED: dict[int, tuple[weakref.ref[Call], list[Any]]] = {}  # id(call) -> its args, encoded
+
+
+def _encoded_args(call: Call) -> list[Any]:
+    """A call's arguments as the wire carries them, encoded once while the call lives (a
+    batch sends its plan's calls to every submission); never to be changed by the caller."""
+    key = id(call)
+    known = _ENCODED.get(key)
+    if known is not None and known[0]() is call:
+        return known[1]
+    args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
+
+    def forget(_: weakref.ref[Call]) -> None:
+        _ENCODED.pop(key, None)
+
+    _ENCODED[key] = (weakref.ref(call, forget), args)
+    return args
 
 
 def _read_until(

@@ -10,6 +10,7 @@ data to its result file descriptor. It knows no expected value.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import resource
@@ -98,6 +99,7 @@ def serve(control: socket.socket) -> None:
         if request["op"] == "run":
             job = request["job"]
             decoded = _decode_arguments(job)
+            gc.freeze()  # the child's collections leave the server's objects (and pages) alone
             pid = os.fork()
             if pid == 0:
                 _run_forked(control, request["job"], fds, decoded)
@@ -119,8 +121,29 @@ def serve(control: socket.socket) -> None:
 def _preload() -> None:
     """Import, once in the server, what nearly every job's cells use and numpy loads only when
     asked: numpy.random (~10 ms of each child's CPU otherwise). Each child draws the legacy
-    global generator's state afresh (:func:`_run_forked`), as its own import would have."""
+    global generator's state afresh (:func:`_run_forked`), as its own import would have.
+    Then the child's own per-call code is run once on made-up values: Python specialises code
+    as it first runs it, and a child that inherits it specialised does not redo that (nor
+    copy the pages it writes) in each fork."""
     import numpy.random  # noqa: F401
+
+    values = [np.zeros((2, 3)), np.arange(3), np.float64(1.5), 2.5, 3, True, None, "x"]
+    for value in [*values, [1.0, np.ones(2)], {"k": np.zeros(1, dtype=np.float32)}]:
+        blobs: list[wire.Blob] = []
+        message = {
+            "event": "outcome",
+            "call": 0,
+            "status": "ok",
+            "value": wire.encode(value, blobs),
+        }
+        wire.frame_parts(message, blobs)
+        wire.decode(wire.encode(value))
+    wire.stack([np.zeros(2), np.ones(2)])
+    del values, message, blobs
+    # glibc maps each large block afresh (page faults on every first touch) until a block it
+    # mapped is freed; then it serves blocks up to that size from its heap, reusing memory
+    # already paged in: one 16 MiB block freed here sets that for every child
+    bytearray(16 << 20)
 
 
 def _receive(control: socket.socket) -> tuple[wire.ServerRequest | None, list[int]]:

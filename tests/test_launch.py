@@ -14,6 +14,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.model import Call, Cell, Submission
@@ -140,3 +141,42 @@ def test_a_finish_waited_for_says_how_the_child_ended(server) -> None:
             pass
         assert handle.finish() == 3
         os.close(handle.reader)
+
+
+UNSEEDED = """
+import numpy as np
+import random
+def draws():
+    return [float(np.random.rand()), random.random(), float(np.random.default_rng().random())]
+"""
+
+
+def test_each_forked_child_draws_unseeded_numbers_of_its_own(server) -> None:
+    """The server has numpy.random loaded before it forks: a child that draws without a
+    seed still gets numbers of its own, as a fresh interpreter would, not the server's."""
+    seen = []
+    for _ in range(3):
+        _, [outcome] = run_submission(_submission(UNSEEDED), [Call("draws")], launcher=server)
+        assert outcome.status == "ok"
+        seen.append(outcome.value)
+    for column in zip(*seen, strict=True):
+        assert len(set(column)) == 3, seen
+
+
+MUTATES = """
+def bump(x):
+    x += 1
+    return x.copy()
+"""
+
+
+def test_each_repeat_gets_arguments_of_its_own_from_the_server(server) -> None:
+    """The server decodes a call's arguments once before it forks; the first repeat gets
+    those, each later one a fresh copy: a function that changes its argument in place sees
+    the original every time."""
+    calls = [Call("bump", (np.zeros(3),), repeat=3), Call("bump", (np.ones(2),), return_args=True)]
+    _, [repeated, once] = run_submission(_submission(MUTATES), calls, launcher=server)
+    assert repeated.status == "ok" and once.status == "ok"
+    np.testing.assert_array_equal(repeated.value, np.ones((3, 3)))
+    np.testing.assert_array_equal(once.value, [2.0, 2.0])
+    np.testing.assert_array_equal(once.args_after[0], [2.0, 2.0])

@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
 
+from grader.model import Call, Rng
 from grader.run import boundary, wire
 from grader.run.boundary import ProtocolViolation
 
@@ -30,7 +33,7 @@ def _attempt() -> boundary._Attempt:
 
 
 def _outcome_message(call: int, value: object) -> bytes:
-    blobs: list[bytes] = []
+    blobs: list[wire.Blob] = []
     encoded = wire.encode(value, blobs)
     return wire.frame({"event": "outcome", "call": call, "status": "ok", "value": encoded}, blobs)
 
@@ -93,6 +96,133 @@ def test_each_array_owns_its_memory() -> None:
     np.testing.assert_array_equal(second.value, np.ones(9))
     assert not np.shares_memory(a, b) and not np.shares_memory(a, second.value)
     attempt.finish()
+
+
+class _Piped:
+    """A started child that really writes: the read end of a pipe, and the child's writer
+    on the write end (run in a thread)."""
+
+    def __init__(self) -> None:
+        self.reader, self.writer = os.pipe()
+
+    def finish(self, wait: bool = True) -> int | None:
+        return 0
+
+
+VALUES = [
+    np.arange(300_000, dtype=np.float64).reshape(600, 500),  # more than the pipe holds
+    [1.5, 2],
+    np.zeros((0, 3)),
+    {"a": np.arange(6, dtype=">i4").reshape(2, 3), "b": np.array([True, False])},
+    np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+    np.float64(3.0),
+]
+
+
+def _send_all(fd: int, values: list[object]) -> None:
+    for i, value in enumerate(values):
+        blobs: list[wire.Blob] = []
+        encoded = wire.encode(value, blobs)
+        wire.write(fd, {"event": "outcome", "call": i, "status": "ok", "value": encoded}, blobs)
+    os.close(fd)
+
+
+def _equal(got: object, value: object) -> None:
+    if isinstance(value, dict):
+        assert isinstance(got, dict) and got.keys() == value.keys()
+        for key in value:
+            _equal(got[key], value[key])
+    else:
+        expected = np.asarray(value)
+        assert np.asarray(got).dtype == expected.dtype or not isinstance(value, np.ndarray)
+        np.testing.assert_array_equal(got, value)
+
+
+def test_the_childs_messages_are_read_from_the_pipe_into_their_arrays() -> None:
+    """The child writes each message's parts in one writev, the arrays from their own memory;
+    the reader reads the arrays' bytes straight into the memory they are decoded from."""
+    handle = _Piped()
+    attempt = boundary._Attempt(handle, boundary._Budget(boundary.MAX_SUBMISSION, 1_000))
+    writer = threading.Thread(target=_send_all, args=(handle.writer, VALUES))
+    writer.start()
+    got = []
+    while boundary._fill(attempt, deadline=time.monotonic() + 30):
+        while attempt.messages:
+            message = attempt.messages.popleft()
+            got.append(boundary._outcome(message, message["call"]))
+    writer.join()
+    assert attempt.eof and [o.status for o in got] == ["ok"] * len(VALUES)
+    for outcome, value in zip(got, VALUES, strict=True):
+        _equal(outcome.value, value)
+    big = got[0].value
+    assert big.flags.writeable and big.base is not None  # a view of the buffer it was read into
+    assert attempt.budget.bytes_left == boundary.MAX_SUBMISSION - sum(
+        len(wire.frame({"event": "outcome", "call": i, "status": "ok", "value": v}, b))
+        for i, (v, b) in enumerate(_encoded(value) for value in VALUES)
+    )
+    attempt.finish()
+
+
+def _encoded(value: object) -> tuple[object, list[wire.Blob]]:
+    blobs: list[wire.Blob] = []
+    return wire.encode(value, blobs), blobs
+
+
+def test_the_sender_goes_on_where_the_pipe_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writev that takes only part of a message (a signal, a full pipe) is continued from
+    the byte it stopped at, whatever part that falls in."""
+    written = bytearray()
+
+    def writev(fd: int, buffers: list[memoryview]) -> int:
+        data = b"".join(bytes(b) for b in buffers)[:7_777]
+        written.extend(data)
+        return len(data)
+
+    monkeypatch.setattr(wire.os, "writev", writev)
+    value = {"x": np.arange(5_000.0), "y": [np.ones(3), 2.0]}
+    encoded, blobs = _encoded(value)
+    message = {"event": "outcome", "call": 0, "status": "ok", "value": encoded}
+    wire.write(99, message, blobs)
+    assert bytes(written) == wire.frame(message, blobs)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.float64(2.5).reshape(()),
+        np.zeros((0, 3)),
+        np.arange(12, dtype=">i4").reshape(3, 4),
+        np.arange(12.0).reshape(3, 4)[:, ::2],  # not contiguous: copied
+        np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        np.array([True, False]),
+        np.arange(4, dtype=np.float16),
+        np.zeros((1,) * 40),
+    ],
+)
+def test_an_arrays_blob_is_what_np_save_writes(array: np.ndarray) -> None:
+    blob = wire._npy_blob(wire._plain_array(array))
+    assert blob.join() == _npy(np.array(array, order="C")) and blob.size == len(blob.join())
+
+
+def test_a_plain_array_is_sent_from_its_own_memory_and_anything_else_is_copied() -> None:
+    plain = np.arange(10.0)
+    assert wire._plain_array(plain) is plain
+
+    class Sub(np.ndarray):
+        pass
+
+    for other in (plain.view(Sub), plain[::2], np.array([1, None], dtype=object)):
+        copied = wire._plain_array(other)
+        assert type(copied) is np.ndarray and not np.shares_memory(copied, plain)
+
+
+def test_decoding_an_encoders_blobs_gives_arrays_of_their_own() -> None:
+    """What selfcheck does (encode, then decode the same blobs): a copy, never a view."""
+    value = np.arange(6.0)
+    encoded, blobs = _encoded([value])
+    got = wire.decode(encoded, blobs)[0]
+    value[:] = -1
+    np.testing.assert_array_equal(got, np.arange(6.0))
 
 
 def test_garbage_lines_are_skipped_and_counted() -> None:
@@ -194,3 +324,15 @@ def test_the_sandbox_part_of_a_job_leaves_out_a_user_it_does_not_have() -> None:
     own = wire.sandboxed(job, {"uid": 61234, "keep_read": True, "confine": confine}, "/tmp/w")
     assert own["uid"] == 61234 and own["keep_read"] is True
     assert job == {"cells": [(1, "x = 1")], "module_name": "m", "limits": {}, "calls": []}
+
+
+def test_a_calls_arguments_are_encoded_once_while_it_lives() -> None:
+    call = Call("f", (np.arange(3.0), Rng(7), [1, 2]))
+    first = boundary._encode_call(0, call)
+    again = boundary._encode_call(4, call)
+    assert again["args"] is first["args"] and again["id"] == 4
+    assert wire.decode(first["args"][0]).tolist() == [0.0, 1.0, 2.0]
+    assert first["args"][1] == {wire.RNG_KEY: 7}
+    key = id(call)
+    del call, first, again
+    assert key not in boundary._ENCODED  # forgotten with the call

@@ -10,9 +10,12 @@ import selectors
 import signal
 import tempfile
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
+
+import numpy as np
 
 from grader.model import Call, CallStatus, NotPlain, Outcome, Rng, RunLog, Submission
 from grader.run import wire
@@ -28,7 +31,9 @@ MAX_FRAMES = 64  # raw array frames after one line
 MAX_MESSAGE = 64 * 1024**2  # bytes of one message's frames
 MAX_SUBMISSION = 256 * 1024**2  # bytes read from all of one submission's children
 MAX_ERROR = 2_200  # characters of one error text (the child's own cap, plus where)
-READ_CHUNK = 1 << 20  # bytes asked of the pipe per read (its size, widened by the launcher)
+# bytes asked of the pipe per read of message lines (arrays are read straight into their own
+# memory): small enough to come from the heap the last read freed, not a fresh mapping
+READ_CHUNK = 1 << 16
 OUT_OF_TIME = Outcome(status="timeout", error="the submission ran out of time")
 
 
@@ -116,12 +121,50 @@ class _Attempt:
                 self.selector.close()
 
 
-@dataclass(frozen=True)
 class _Head:
-    """A message's JSON line, parsed; its arrays start at the attempt's read offset."""
+    """A message's JSON line, parsed, and the memory its arrays are read into: one buffer
+    per array, of the size the line announced (bounded by MAX_MESSAGE before any is made;
+    the pages are the kernel's to give only as the bytes arrive)."""
 
-    message: dict[str, Any]
-    sizes: list[int]
+    def __init__(self, message: dict[str, Any], sizes: list[int]) -> None:
+        self.message = message
+        self.frames = [np.empty(size, dtype=np.uint8) for size in sizes]
+        self.missing = sum(sizes)  # bytes still to come
+        self.part = 0  # the frame being filled, and how much of it is
+        self.within = 0
+        self._skip_full()
+
+    def _skip_full(self) -> None:
+        while self.part < len(self.frames) and self.within == self.frames[self.part].size:
+            self.part += 1
+            self.within = 0
+
+    def unfilled(self) -> list[memoryview]:
+        """The memory still to fill, in order (for ``readv``)."""
+        rest = [frame.data for frame in self.frames[self.part :]]
+        rest[0] = rest[0][self.within :]
+        return rest
+
+    def filled(self, count: int) -> None:
+        """``count`` more bytes have been written into :meth:`unfilled`'s memory."""
+        self.missing -= count
+        while count:
+            step = min(count, self.frames[self.part].size - self.within)
+            self.within += step
+            count -= step
+            self._skip_full()
+        self._skip_full()
+
+    def put(self, data: memoryview) -> int:
+        """Copy the start of ``data`` into the memory still to fill; how much it took."""
+        taken = 0
+        while self.missing and taken < len(data):
+            frame = self.frames[self.part]
+            step = min(len(data) - taken, frame.size - self.within)
+            frame[self.within : self.within + step] = data[taken : taken + step]
+            taken += step
+            self.filled(step)
+        return taken
 
 
 def run_submission(
@@ -267,14 +310,32 @@ def _landlock_note(landlock: object) -> str:
 
 
 def _encode_call(i: int, call: Call) -> wire.CallRequest:
-    args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
     return {
         "id": i,
         "function": call.function,
-        "args": args,
+        "args": _encoded_args(call),
         "repeat": call.repeat,
         "return_args": call.return_args,
     }
+
+
+_ENCODED: dict[int, tuple[weakref.ref[Call], list[Any]]] = {}  # id(call) -> its args, encoded
+
+
+def _encoded_args(call: Call) -> list[Any]:
+    """A call's arguments as the wire carries them, encoded once while the call lives (a
+    batch sends its plan's calls to every submission); never to be changed by the caller."""
+    key = id(call)
+    known = _ENCODED.get(key)
+    if known is not None and known[0]() is call:
+        return known[1]
+    args = [{wire.RNG_KEY: a.seed} if isinstance(a, Rng) else wire.encode(a) for a in call.args]
+
+    def forget(_: weakref.ref[Call]) -> None:
+        _ENCODED.pop(key, None)
+
+    _ENCODED[key] = (weakref.ref(call, forget), args)
+    return args
 
 
 def _read_until(
@@ -295,8 +356,9 @@ def _read_until(
 
 def _fill(attempt: _Attempt, deadline: float) -> bool:
     """Read until at least one whole message has arrived; False on timeout or EOF. A message
-    is a JSON line, followed by the raw arrays its ``blobs`` field announces. Raises
-    ProtocolViolation when the child sends more than the bounds allow."""
+    is a JSON line, followed by the raw arrays its ``blobs`` field announces: those are read
+    straight into the memory the decoded arrays will own. Raises ProtocolViolation when the
+    child sends more than the bounds allow."""
     if attempt.selector is None:
         attempt.selector = selectors.DefaultSelector()
         attempt.selector.register(attempt.reader, selectors.EVENT_READ)
@@ -304,12 +366,18 @@ def _fill(attempt: _Attempt, deadline: float) -> bool:
         left = deadline - time.monotonic()
         if left <= 0 or not attempt.selector.select(left):
             return False
-        chunk = os.read(attempt.reader, READ_CHUNK)
-        if not chunk:
+        head = attempt.head  # _parse has moved every byte read so far into its arrays
+        if head is not None:
+            got = os.readv(attempt.reader, head.unfilled())
+            head.filled(got)
+        else:
+            chunk = os.read(attempt.reader, READ_CHUNK)
+            got = len(chunk)
+            attempt.take(chunk)
+        if not got:
             attempt.eof = True
             return False
-        attempt.budget.spend(len(chunk))
-        attempt.take(chunk)
+        attempt.budget.spend(got)
     return True
 
 
@@ -320,14 +388,15 @@ def _parse(attempt: _Attempt) -> bool:
         head = attempt.head or _read_head(attempt)
         if head is None:
             return found
-        end = attempt.offset + sum(head.sizes)
-        if len(attempt.buffer) < end:
+        if head.missing:
+            with memoryview(attempt.buffer) as view:
+                attempt.offset += head.put(view[attempt.offset :])
+        if head.missing:
             attempt.head = head  # its arrays are still on their way
             return found
         attempt.head = None
         attempt.budget.spend(messages=1)
-        head.message["blobs"] = _frames(attempt.buffer, attempt.offset, head.sizes)
-        attempt.offset = end
+        head.message["blobs"] = head.frames
         attempt.messages.append(head.message)
         found = True
 
@@ -363,17 +432,6 @@ def _read_head(attempt: _Attempt) -> _Head | None:
                 f"{MAX_MESSAGE // 1024**2} MB)"
             )
         return _Head(message, sizes)
-
-
-def _frames(buffer: bytearray, start: int, sizes: list[int]) -> list[bytearray]:
-    """A message's arrays, each copied once out of the buffer (into memory that the decoded
-    array then owns)."""
-    frames = []
-    with memoryview(buffer) as view:
-        for size in sizes:
-            frames.append(bytearray(view[start : start + size]))
-            start += size
-    return frames
 
 
 def _cell_errors(errors: Any, cells: set[int]) -> tuple[tuple[int, str], ...]:

@@ -68,9 +68,13 @@ class MemoryGroup:
     def __init__(self, kind: str, path: Path) -> None:
         self.kind = kind
         self.path = path
+        self.limited: int | None = None  # the bound last written (a batch writes it once)
 
     def limit(self, memory_bytes: int) -> None:
         """Bound everything the processes inside hold together (RAM and tmpfs, no swap)."""
+        if memory_bytes == self.limited:
+            return
+        self.limited = None  # until all of it is written
         total = str(memory_bytes + SERVER_BYTES)
         if self.kind == "cgroup v2":
             (self.path / "memory.max").write_text(total)
@@ -84,6 +88,7 @@ class MemoryGroup:
                     memsw.write_text(total)
                 except OSError:
                     pass
+        self.limited = memory_bytes
 
     def peak(self) -> int | None:
         """The most the group's processes held at once so far, in bytes (None: not kept)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 from dataclasses import dataclass
 
 IPC_RMID = 0
@@ -49,13 +50,19 @@ def objects() -> list[IpcObject]:
     return found
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, found once (``find_library`` runs ``ldconfig -p``: ~2 ms a call)."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
 def remove_owned_by(uid: int) -> list[IpcObject]:
     """Remove every object ``uid`` owns or created; the ones removed."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     removed = []
     for obj in objects():
         if uid not in (obj.uid, obj.cuid):
             continue
+        libc = _libc()
         if obj.kind == "shm":
             done = libc.shmctl(obj.ident, IPC_RMID, None)
         elif obj.kind == "msg":

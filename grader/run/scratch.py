@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import shutil
 import stat
@@ -28,7 +29,9 @@ class ScratchError(OSError):
     """The grader could not make or destroy a job's folder: the grader's fault, not the job's."""
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
+    """The C library, found once (``find_library`` runs ``ldconfig -p``: ~2 ms a call)."""
     return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 

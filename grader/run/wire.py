@@ -11,8 +11,9 @@ import base64
 import io
 import json
 import math
+import os
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, NamedTuple, TypedDict, cast
 
 import numpy as np
 from numpy.lib import format as npy
@@ -28,6 +29,27 @@ MAX_STRING = 10_000
 
 class WireError(ValueError):
     """A value that is not plain data."""
+
+
+class Blob(NamedTuple):
+    """One array's ``.npy`` bytes in two parts, so that none is copied to be sent: the header,
+    and the array's own memory (a plain, C-ordered array the encoder made or was given)."""
+
+    header: bytes
+    data: memoryview
+
+    @property
+    def size(self) -> int:
+        return len(self.header) + self.data.nbytes
+
+    def join(self) -> bytes:
+        """The ``.npy`` bytes as one copy, as ``np.save`` writes them."""
+        return self.header + self.data.tobytes()
+
+
+# What a raw array frame is read from: bytes (copied when read), or writable memory that the
+# decoded array then owns (a bytearray, a NumPy buffer of bytes)
+FrameData = bytes | bytearray | np.ndarray
 
 
 # --- the protocol ------------------------------------------------------------------------------
@@ -166,9 +188,10 @@ def request_size(header: bytes) -> int:
     return int(header)
 
 
-def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
+def encode(value: Any, blobs: list[Blob] | None = None, depth: int = 0) -> Any:
     """Turn a value into JSON-ready plain data, or raise WireError saying what it was. With
-    ``blobs``, arrays go there as raw .npy bytes (see :func:`frame`) instead of base64."""
+    ``blobs``, arrays go there as raw .npy bytes (see :func:`frame`) instead of base64: an
+    array that is plain already is not copied, so it must not change before it is sent."""
     if depth > MAX_DEPTH:
         raise WireError("a value nested too deeply")
     if value is None or isinstance(value, (bool, str)):
@@ -184,7 +207,7 @@ def encode(value: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
     if isinstance(value, np.ndarray):
         if blobs is None:
             return {ARRAY_KEY: _npy_text(_plain_array(value))}
-        blobs.append(_npy_bytes(_plain_array(value)))
+        blobs.append(_npy_blob(_plain_array(value)))
         return {BLOB_KEY: len(blobs) - 1}
     if type(value) in (list, tuple):
         return [encode(item, blobs, depth + 1) for item in value]
@@ -198,8 +221,8 @@ class Frames:
     to every frame exactly once, so a second reference is a forged message, refused (it could
     otherwise make one frame cost its size once per reference)."""
 
-    def __init__(self, blobs: list[bytes] | list[bytearray]) -> None:
-        self.blobs: list[bytes | bytearray] = list(blobs)
+    def __init__(self, blobs: list[FrameData] | list[Blob]) -> None:
+        self.blobs: list[FrameData | Blob] = list(blobs)
         self.used: set[int] = set()
 
     def take(self, index: Any) -> np.ndarray:
@@ -209,11 +232,13 @@ class Frames:
             raise WireError("an array referred to twice")
         self.used.add(index)
         data, self.blobs[index] = self.blobs[index], b""  # the bytes are let go once read
+        if isinstance(data, Blob):  # an encoder's own output: read from a copy of its own
+            data = bytearray(data.join())
         return _read_npy_bytes(data)
 
 
 def decode(
-    data: Any, frames: Frames | list[bytes] | list[bytearray] | None = None, depth: int = 0
+    data: Any, frames: Frames | list[FrameData] | list[Blob] | None = None, depth: int = 0
 ) -> Any:
     """Rebuild plain values from :func:`encode`'s output; arrays are read without pickle.
     Strings longer than encode sends, and values nested deeper, are refused."""
@@ -260,11 +285,34 @@ def dumps(message: Mapping[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def frame(message: Mapping[str, Any], blobs: list[bytes]) -> bytes:
+def frame(message: Mapping[str, Any], blobs: list[Blob]) -> bytes:
     """A message with raw arrays: its JSON line (saying the blobs' sizes), then the bytes."""
+    return b"".join(frame_parts(message, blobs))
+
+
+def frame_parts(message: Mapping[str, Any], blobs: list[Blob]) -> list[bytes | memoryview]:
+    """:func:`frame`'s bytes as the pieces they are made of, none copied (for ``writev``)."""
     if not blobs:
-        return dumps(message)
-    return dumps({**message, "blobs": [len(b) for b in blobs]}) + b"".join(blobs)
+        return [dumps(message)]
+    parts: list[bytes | memoryview] = [dumps({**message, "blobs": [b.size for b in blobs]})]
+    for blob in blobs:
+        parts += [blob.header, blob.data]
+    return parts
+
+
+IOV_MAX = 1024  # buffers one writev takes (Linux); a message has 2 per array, plus its line
+
+
+def write(fd: int, message: Mapping[str, Any], blobs: list[Blob]) -> None:
+    """Write :func:`frame`'s bytes in one ``writev`` of their parts (the arrays' own memory,
+    uncopied), more only where the descriptor takes part of them."""
+    parts = [memoryview(part).cast("B") for part in frame_parts(message, blobs)]
+    while parts:
+        written = os.writev(fd, parts[:IOV_MAX])
+        while parts and written >= parts[0].nbytes:
+            written -= parts.pop(0).nbytes
+        if written:
+            parts[0] = parts[0][written:]
 
 
 def loads(line: bytes | bytearray) -> dict[str, Any]:
@@ -276,7 +324,15 @@ def loads(line: bytes | bytearray) -> dict[str, Any]:
 
 
 def _plain_array(array: np.ndarray) -> np.ndarray:
-    """A base-class, C-ordered copy with a numeric dtype (subclasses lose their methods here)."""
+    """The array as a base-class, C-ordered array of a numeric dtype: itself if it is one
+    already, else a copy (subclasses lose their methods here)."""
+    if (
+        type(array) is np.ndarray
+        and array.dtype.kind in ALLOWED_KINDS
+        and not array.dtype.hasobject
+        and array.flags.c_contiguous
+    ):
+        return array
     plain = np.array(array, copy=True, subok=False)
     if plain.dtype.kind == "O":
         try:
@@ -294,6 +350,29 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+_WRITTEN: dict[tuple[np.dtype[Any], tuple[int, ...]], bytes] = {}
+
+
+def _npy_blob(array: np.ndarray) -> Blob:
+    """A plain C-ordered array as :class:`Blob`: the header ``np.save`` writes for it
+    (remembered per dtype and shape), and a view of its memory."""
+    key = (array.dtype, array.shape)
+    header = _WRITTEN.get(key)
+    if header is None:
+        buffer = io.BytesIO()
+        fields = npy.header_data_from_array_1_0(array)
+        try:
+            npy.write_array_header_1_0(buffer, fields)
+        except ValueError:  # a header too long for format 1.0: np.save writes 2.0 then
+            buffer = io.BytesIO()
+            npy.write_array_header_2_0(buffer, fields)
+        header = buffer.getvalue()
+        if len(_WRITTEN) >= _HEADERS_KEPT:
+            _WRITTEN.pop(next(iter(_WRITTEN)))
+        _WRITTEN[key] = header
+    return Blob(header, array.reshape(-1).view(np.uint8).data)
+
+
 def _npy_text(array: np.ndarray) -> str:
     return base64.b64encode(_npy_bytes(array)).decode("ascii")
 
@@ -308,10 +387,10 @@ def _read_npy(text: Any) -> np.ndarray:
     return _read_npy_bytes(data)
 
 
-def _read_npy_bytes(data: bytes | bytearray) -> np.ndarray:
+def _read_npy_bytes(data: FrameData) -> np.ndarray:
     """An array from ``.npy`` bytes (format 1.0 or 2.0, what ``np.save`` writes for numbers),
-    never unpickled. A bytearray's memory becomes the array's own (writeable, no copy);
-    immutable bytes are copied once."""
+    never unpickled. A bytearray's (or a NumPy byte buffer's) memory becomes the array's own
+    (writeable, no copy); immutable bytes are copied once."""
     shape, fortran, dtype, start = _npy_header(data)
     count = math.prod(shape)
     if len(data) - start < count * dtype.itemsize:
@@ -326,16 +405,19 @@ _HEADERS: dict[bytes, tuple[tuple[int, ...], bool, np.dtype[Any], int]] = {}
 _HEADERS_KEPT = 64  # distinct headers remembered (a submission sends a few dozen)
 
 
-def _npy_header(data: bytes | bytearray) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+def _npy_header(data: FrameData) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
     """An .npy header's shape, Fortran order, dtype (of real numbers) and length. The same
     header bytes always mean the same: they are parsed once (numpy evaluates the header's
     text with ``ast``, the largest part of reading a small array)."""
-    size = 10 + int.from_bytes(data[8:10], "little") if data[6:8] == b"\x01\x00" else -1
-    key = bytes(data[:size]) if 10 < size <= NPY_HEADER else b""
-    if key and key in _HEADERS:
-        return _HEADERS[key]
+    with data.data if isinstance(data, np.ndarray) else memoryview(data) as view:
+        start = view[:10].tobytes()
+        size = 10 + int.from_bytes(start[8:10], "little") if start[6:8] == b"\x01\x00" else -1
+        key = view[:size].tobytes() if 10 < size <= NPY_HEADER else b""
+        if key and key in _HEADERS:
+            return _HEADERS[key]
+        head = view[: NPY_HEADER + 16].tobytes()
     try:
-        header = io.BytesIO(data[: NPY_HEADER + 16])
+        header = io.BytesIO(head)
         version = npy.read_magic(header)
         if version == (1, 0):
             shape, fortran, dtype = npy.read_array_header_1_0(header, NPY_HEADER)

@@ -64,7 +64,7 @@ def _argument(value: Any, repeat: int) -> Any:
 
 def _plain(value: Any) -> Any:
     """The value as it would arrive from the batch's child: plain numbers and arrays only."""
-    blobs: list[bytes] = []
+    blobs: list[wire.Blob] = []
     return wire.decode(wire.encode(value, blobs), blobs)
 
 

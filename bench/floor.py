@@ -4,12 +4,14 @@ the students' code; ``run_bench.py --floor`` times it beside ``grader grade``.
 
     python3 bench/floor.py DIR [--workers N]
 
-One process imports numpy (and nothing of the grader), then for each ``DIR/*.ipynb`` forks a
-child that reads the notebook (plain ``json``), runs its code cells in order in a fresh
-namespace (an error in a cell is caught and the next cell runs, as in a notebook; IPython
-``%``/``!`` lines become ``pass``, as the grader does) with its output sent to /dev/null, and
-exits. At most ``--workers`` (default: the number of CPUs) children run at once. The same BLAS
-thread settings as the grader's children (one thread each). Prints one summary line.
+One process imports numpy and numpy.random (the grader's sandboxed fork server preloads
+both, so the ratio credits neither side with a preload; nothing of the grader), then for each
+``DIR/*.ipynb`` forks a child that reseeds numpy's global generator (as the grader's children
+do), reads the notebook (plain ``json``), runs its code cells in order in a fresh namespace
+(an error in a cell is caught and the next cell runs, as in a notebook; IPython ``%``/``!``
+lines become ``pass``, as the grader does) with its output sent to /dev/null, and exits. At
+most ``--workers`` (default: the number of CPUs) children run at once. The same BLAS thread
+settings as the grader's children (one thread each). Prints one summary line.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy  # noqa: E402, F401  (the warm interpreter: numpy loaded before any fork)
+import numpy.random  # noqa: E402, F401  (loaded lazily by numpy 2; the grader's server preloads it)
 
 MAGIC = re.compile(r"^(\s*)[%!]", re.MULTILINE)
 
@@ -41,6 +44,7 @@ def python_source(source: str) -> str:
 
 def run_notebook(path: Path) -> int:
     """In the forked child: every code cell in order; the number of cells that raised."""
+    numpy.random.seed()  # fresh entropy, as a fresh import (and the grader's child) has
     cells = json.loads(path.read_bytes())["cells"]
     namespace: dict = {"__name__": "__main__"}
     errors = 0

@@ -6,7 +6,9 @@ fresh student generator, builds the values the student's function would return f
 case of the check (repeated calls stacked, as the child does), and judges them with
 ``grader.check.engine.judge_check``, exactly as ``grader grade`` does (``plan.lookup`` given),
 and the public cases alone as ``grader check`` does (no reference, no hidden case). It prints
-a Markdown table: the rejection rate of the whole check and of the self-check, and the judging
+a Markdown table: the rejection rate of the whole check, of its hidden cases alone (what a
+student who passed the self-check meets: the seeded public cases give the same verdict again,
+so the hidden cases must carry the grading run's power), and of the self-check, and the judging
 cost in CPU milliseconds (``time.process_time``: on a shared machine wall time measures the
 neighbours).
 
@@ -168,6 +170,7 @@ def values(case: Any, sampler: Sampler, trial: int) -> Any:
 @dataclass
 class Tally:
     rejected: int = 0
+    hidden_rejected: int = 0  # by the hidden cases alone: what a self-checked student meets
     public_rejected: int = 0
     trials: int = 0
     seconds: float = 0.0
@@ -185,9 +188,9 @@ def run(
 ) -> list[str]:
     plans: dict[int, Plan] = {}
     lines = [
-        "| check | initializer | rejected by the grading run | rejected by `grader check` "
-        "| judging CPU ms (grading / self-check) |",
-        "|---|---|---:|---:|---:|",
+        "| check | initializer | rejected by the grading run | by its hidden cases alone "
+        "| rejected by `grader check` | judging CPU ms (grading / self-check) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for number, row in enumerate(rows()):
         if number < skip:
@@ -218,10 +221,14 @@ def run(
             tally.public_seconds += time.process_time() - start
             tally.trials += 1
             tally.rejected += result.status != "passed"
+            tally.hidden_rejected += any(
+                r.status != "passed" for r in result.cases if r.visibility == "hidden"
+            )
             tally.public_rejected += mine.status != "passed"
         lines.append(
             f"| `{row.check}` | {row.name}{' (issue 10)' if row.in_issue else ''} "
             f"| {_rate(tally.rejected, tally.trials, row.correct)} "
+            f"| {_rate(tally.hidden_rejected, tally.trials, row.correct)} "
             f"| {_rate(tally.public_rejected, tally.trials, row.correct)} "
             f"| {1000 * tally.seconds / count:.1f} / {1000 * tally.public_seconds / count:.1f} |"
         )

@@ -101,14 +101,24 @@ failing correct work is therefore at most alpha by construction; bench/power.py 
 tests/test_stats.py count false failures (and check each test's level at 0.05) to show that
 nothing in the code undoes it.
 
-Power, and what each test costs. About 60,000 values in one sample see a 5% variance error
-with probability 0.999 at these levels (z ≈ 0.05·√(m/2) must exceed about 5.6 + 3.1); the
-hidden 10×128×128 case has 163,840 (z ≈ 14), the public four-call case about 52,000 (z ≈ 8,
-for the self-check). The tail and shape counts see a Student-t(10), a 2σ-truncated normal or a
-½/½ scale mixture of variances 0.5σ² and 1.5σ² at z of 10 to 100 on the hidden case; the lag,
-pair and call correlations see copied rows, correlated neighbours and a matrix that ignores
-its generator at r = 0.5 to 1, where a lag or call test on the hidden case resolves r ≈ 0.03
-and a pair test r ≈ 0.6. Measured rejection rates: bench/RESULTS.md.
+Power, and what each test costs. The check's 1e-6 is shared by its five statistical cases and
+each case's by its 19 tests: about 1.05e-8 a test, a two-sided threshold of z ≈ 5.72 (5.56 in
+the self-check, whose two public cases share the 1e-6). A 5% variance error then needs about
+64,000 values in one sample for a power of 0.999 (0.05·√(m/2) ≥ √2·(5.72 + 1.05·3.09)), and a
+Student-t(30) more: its excess kurtosis of 0.23 shows in the count beyond 3σ at only
+z ≈ 0.0275·√m (the best threshold: 0.0283 at 3.25σ), and the six counts together reject it
+(simulated from their exact multinomial law, 200,000 trials) with probability 0.82 at
+64,000 values, 0.964 at 81,000, 0.991 at 92,160, 0.9990 at 108,160 and 0.9997 at 116,640.
+That row sets the hidden network case's size: 10×108×108 = 116,640 values (a 5% variance
+error at z ≈ 12). The hidden cases must carry the grading run's power on their own (a student
+who passed the self-check meets the seeded public cases again, with the same verdict); the two
+hidden matrices (8,000-11,600 values) add nothing measurable to it and are there for other
+shapes. The public four-call case, about 52,000 values (z ≈ 8), keeps the self-check at 0.99
+for a 5% variance error. The tail and shape counts see a Student-t(10), a 2σ-truncated normal
+or a ½/½ scale mixture of variances 0.5σ² and 1.5σ² at z of 20 to 50 on the hidden case; the
+lag, pair and call correlations see copied rows, correlated neighbours and a matrix that
+ignores its generator at r = 0.5 to 1, where a lag or call test on the hidden case resolves
+r ≈ 0.036 and a pair test r ≈ 0.61. Measured rejection rates: bench/RESULTS.md.
 CPU cost on the 163,840-value case (best of 80, one core, quiet): 1.25 ms in all (2.15 ms
 before the counts went in cached chunks and the lags along rows by offset), of which
 standardising with its two sums (Σz, Σz²) 0.15 ms, the squares per row and per column 0.08 ms,

@@ -15,6 +15,7 @@ neighbours).
     python3 bench/power.py                 # 1,000 trials a row (200 for the extra rows)
     python3 bench/power.py --trials 100    # quicker
     python3 bench/power.py --timing        # only the cost of judging one correct submission
+    python3 bench/power.py --sizes         # only the arithmetic that sizes the network case
     python3 bench/power.py --record        # append the output to bench/RESULTS.md
 
 It runs against whichever ``grader`` is first on the path, so ``PYTHONPATH=/path/to/old/tree``
@@ -280,6 +281,58 @@ def timing(assignment: Assignment, repeats: int) -> list[str]:
     return lines
 
 
+def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
+    """The arithmetic behind the hidden network case's size: for ten w×w calls, the power of
+    the variance test against a 5% error (exact: Σz² is a scaled χ²) and of the tail and shape
+    counts against a Student-t(30) and the ½/½ mixture of 0.8σ² and 1.2σ² (simulated from the
+    counts' exact multinomial law, each count tested by its exact binomial tail), at the level
+    the grading run gives each test of that case."""
+    from scipy import special, stats
+
+    from grader.check.stats import CENTRE_THRESHOLDS, TAIL_THRESHOLDS, tests_run
+
+    rng = np.random.default_rng(2026)
+    edges = np.array(sorted([0.0, *CENTRE_THRESHOLDS, *TAIL_THRESHOLDS, np.inf]))
+
+    def bins(cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """P(|z| in each bin between the thresholds), from the CDF of |z|."""
+        return np.diff(np.concatenate([[0.0], cdf(edges[1:])]))
+
+    t30 = bins(lambda c: 1 - 2 * stats.t.sf(c / np.sqrt(28 / 30), 30))
+    mix = bins(lambda c: 1 - stats.norm.sf(c / np.sqrt(0.8)) - stats.norm.sf(c / np.sqrt(1.2)))
+
+    def counts_power(m: int, probs: np.ndarray, level: float) -> float:
+        below = np.cumsum(rng.multinomial(m, probs, size=trials), axis=1)  # counts of |z| < edge
+        rejected = np.zeros(trials, dtype=bool)
+        for c in (*CENTRE_THRESHOLDS, *TAIL_THRESHOLDS):
+            i = int(np.searchsorted(edges, c)) - 1
+            inside = float(1 - 2 * stats.norm.sf(c))
+            count = below[:, i] if c in CENTRE_THRESHOLDS else m - below[:, i]
+            p = inside if c in CENTRE_THRESHOLDS else 1 - inside
+            lower = special.bdtr(count, m, p)
+            upper = np.where(count > 0, special.bdtrc(count - 1, m, p), 1.0)
+            rejected |= np.minimum(1, 2 * np.minimum(lower, upper)) < level
+        return float(rejected.mean())
+
+    lines = [
+        f"| ten w×w calls | values | variance +5% | variance −5% | Student-t(30), counts "
+        f"({trials:,} trials) | mixture 0.8/1.2, counts |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for w in widths:
+        m = 10 * w * w
+        level = 1e-6 / cases / tests_run((10, w, w))
+        low, high = stats.chi2.ppf(level / 2, m), stats.chi2.isf(level / 2, m)
+        up = stats.chi2.cdf(low / 1.05, m) + stats.chi2.sf(high / 1.05, m)
+        down = stats.chi2.cdf(low / 0.95, m) + stats.chi2.sf(high / 0.95, m)
+        lines.append(
+            f"| {w} | {m:,} | {up:.4f} | {down:.4f} | {counts_power(m, t30, level):.4f} "
+            f"| {counts_power(m, mix, level):.4f} |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
 def _commit() -> str:
     try:
         return subprocess.run(
@@ -305,13 +358,19 @@ def main(argv: list[str] | None = None) -> int:
         "--skip", type=int, default=0, help="skip the first N rows (to split a run)"
     )
     parser.add_argument("--timing", action="store_true", help="only the judging cost")
+    parser.add_argument(
+        "--sizes", action="store_true", help="only the arithmetic of the network case's size"
+    )
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     assignment = load_assignment("sheet3", COURSE)
     started = time.time()
-    lines = timing(assignment, args.repeats)
-    if not args.timing:
+    if args.sizes:
+        lines = sizes([80, 90, 96, 100, 104, 108, 112, 128], trials=200_000)
+    else:
+        lines = timing(assignment, args.repeats)
+    if not args.timing and not args.sizes:
         lines += [
             "",
             *run(

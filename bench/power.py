@@ -319,6 +319,7 @@ def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
         f"({trials:,} trials) | mixture 0.8/1.2, counts |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
+    print("\n".join(lines), flush=True)
     for w in widths:
         m = 10 * w * w
         level = 1e-6 / cases / tests_run((10, w, w))

@@ -256,6 +256,32 @@ def test_the_hardest_wrong_initializers_fail_with_room_to_spare(sheet3, plan, na
         assert judged(plan, spec, kind, factor, trial, public_only=True).status == "failed"
 
 
+@pytest.mark.parametrize("check", ["2a.he_init", "2b.tanh_init"])
+def test_the_hidden_network_case_is_as_large_as_its_power_needs(sheet3, check):
+    """The arithmetic that sizes the hidden network case (grader/check/stats.py; the whole
+    table: bench/power.py --sizes), exact, at the level the grading run gives each of that
+    case's tests: the variance test alone rejects a 5% variance error either way with
+    probability ≥ 0.999, and the count beyond 3σ alone a Student-t(30) with ≥ 0.997 (the other
+    counts bring it to 0.9997). A network smaller than the power needs fails here."""
+    from grader.check.cases import build_cases
+
+    cases = [c for c in build_cases(sheet3, ("public", "hidden"), 0) if c.check_id == check]
+    network = next(c for c in cases if c.visibility == "hidden" and c.call.repeat == 10)
+    shape = tuple(network.expected.shape)
+    m = int(np.prod(shape))
+    rate = sheet3.check(check).compare.false_failure_rate
+    level = rate / sum(c.statistical for c in cases) / stats.tests_run(shape)
+    high, low = scipy_stats.chi2.isf(level / 2, m), scipy_stats.chi2.ppf(level / 2, m)
+    assert scipy_stats.chi2.sf(high / 1.05, m) >= 0.999
+    assert scipy_stats.chi2.cdf(low / 0.95, m) >= 0.999
+    p = float(2 * scipy_stats.norm.sf(3.0))  # a normal's share beyond 3σ
+    critical = int(m * p)  # the smallest count beyond 3σ that the grader's own test rejects
+    while stats._binomial(critical, m, p) >= level:
+        critical += 1
+    heavier = float(2 * scipy_stats.t.sf(3.0 / np.sqrt(28 / 30), 30))  # Student-t(30)'s share
+    assert scipy_stats.binom.sf(critical - 1, m, heavier) >= 0.997
+
+
 @pytest.mark.parametrize("check, factor", [("2a.he_init", 2.0), ("2b.tanh_init", 1.0)])
 def test_correct_initializers_pass_the_whole_check(sheet3, plan, check, factor):
     """Through judge_check with every case of the check: 20 trials, no false failure (each

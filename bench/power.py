@@ -289,7 +289,14 @@ def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
     the grading run gives each test of that case."""
     from scipy import special, stats
 
-    from grader.check.stats import CENTRE_THRESHOLDS, TAIL_THRESHOLDS, tests_run
+    from grader.check.stats import (
+        BIN_WEIGHTS,
+        CENTRE_THRESHOLDS,
+        TAIL_THRESHOLDS,
+        _bin_probabilities,
+        _chernoff_tail,
+        tests_run,
+    )
 
     rng = np.random.default_rng(2026)
     edges = np.array(sorted([0.0, *CENTRE_THRESHOLDS, *TAIL_THRESHOLDS, np.inf]))
@@ -312,6 +319,12 @@ def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
             lower = special.bdtr(count, m, p)
             upper = np.where(count > 0, special.bdtrc(count - 1, m, p), 1.0)
             rejected |= np.minimum(1, 2 * np.minimum(lower, upper)) < level
+        bins = np.diff(np.concatenate([np.zeros((trials, 1)), below], axis=1), axis=1)
+        totals = bins @ np.array(BIN_WEIGHTS)
+        expected = m * float(np.dot(_bin_probabilities(), BIN_WEIGHTS))
+        for trial in np.flatnonzero(~rejected & (totals > expected)):
+            p = _chernoff_tail(float(totals[trial]), m, BIN_WEIGHTS, _bin_probabilities())
+            rejected[trial] = p < level
         return float(rejected.mean())
 
     lines = [
@@ -363,12 +376,13 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", action="store_true", help="only the arithmetic of the network case's size"
     )
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--size-trials", type=int, default=50_000, help="for --sizes")
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     assignment = load_assignment("sheet3", COURSE)
     started = time.time()
     if args.sizes:
-        lines = sizes([80, 90, 96, 100, 104, 108, 112, 128], trials=200_000)
+        lines = sizes([80, 82, 84, 86, 88, 90, 96, 108], trials=args.size_trials)
     else:
         lines = timing(assignment, args.repeats)
     if not args.timing and not args.sizes:

@@ -284,9 +284,10 @@ def timing(assignment: Assignment, repeats: int) -> list[str]:
 def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
     """The arithmetic behind the hidden network case's size: for ten w×w calls, the power of
     the variance test against a 5% error (exact: Σz² is a scaled χ²) and of the tail and shape
-    counts against a Student-t(30) and the ½/½ mixture of 0.8σ² and 1.2σ² (simulated from the
-    counts' exact multinomial law, each count tested by its exact binomial tail), at the level
-    the grading run gives each test of that case."""
+    counts and the weighted tail test against a Student-t(30) and the ½/½ mixture of 0.8σ² and
+    1.2σ² (simulated from the counts' exact multinomial law, each count tested by its exact
+    binomial tail, the weighted sum by the grader's own Chernoff bound), at the level the
+    grading run gives each test of that case."""
     from scipy import special, stats
 
     from grader.check.stats import (
@@ -328,8 +329,8 @@ def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
         return float(rejected.mean())
 
     lines = [
-        f"| ten w×w calls | values | variance +5% | variance −5% | Student-t(30), counts "
-        f"({trials:,} trials) | mixture 0.8/1.2, counts |",
+        f"| ten w×w calls | values | variance +5% | variance −5% | Student-t(30), counts and "
+        f"weighted tails ({trials:,} trials) | mixture 0.8/1.2, the same |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
     print("\n".join(lines), flush=True)

@@ -6,13 +6,16 @@ fresh student generator, builds the values the student's function would return f
 case of the check (repeated calls stacked, as the child does), and judges them with
 ``grader.check.engine.judge_check``, exactly as ``grader grade`` does (``plan.lookup`` given),
 and the public cases alone as ``grader check`` does (no reference, no hidden case). It prints
-a Markdown table: the rejection rate of the whole check and of the self-check, and the judging
+a Markdown table: the rejection rate of the whole check, of its hidden cases alone (what a
+student who passed the self-check meets: the seeded public cases give the same verdict again,
+so the hidden cases must carry the grading run's power), and of the self-check, and the judging
 cost in CPU milliseconds (``time.process_time``: on a shared machine wall time measures the
 neighbours).
 
     python3 bench/power.py                 # 1,000 trials a row (200 for the extra rows)
     python3 bench/power.py --trials 100    # quicker
     python3 bench/power.py --timing        # only the cost of judging one correct submission
+    python3 bench/power.py --sizes         # only the arithmetic that sizes the network case
     python3 bench/power.py --record        # append the output to bench/RESULTS.md
 
 It runs against whichever ``grader`` is first on the path, so ``PYTHONPATH=/path/to/old/tree``
@@ -168,6 +171,7 @@ def values(case: Any, sampler: Sampler, trial: int) -> Any:
 @dataclass
 class Tally:
     rejected: int = 0
+    hidden_rejected: int = 0  # by the hidden cases alone: what a self-checked student meets
     public_rejected: int = 0
     trials: int = 0
     seconds: float = 0.0
@@ -185,9 +189,9 @@ def run(
 ) -> list[str]:
     plans: dict[int, Plan] = {}
     lines = [
-        "| check | initializer | rejected by the grading run | rejected by `grader check` "
-        "| judging CPU ms (grading / self-check) |",
-        "|---|---|---:|---:|---:|",
+        "| check | initializer | rejected by the grading run | by its hidden cases alone "
+        "| rejected by `grader check` | judging CPU ms (grading / self-check) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for number, row in enumerate(rows()):
         if number < skip:
@@ -218,10 +222,14 @@ def run(
             tally.public_seconds += time.process_time() - start
             tally.trials += 1
             tally.rejected += result.status != "passed"
+            tally.hidden_rejected += any(
+                r.status != "passed" for r in result.cases if r.visibility == "hidden"
+            )
             tally.public_rejected += mine.status != "passed"
         lines.append(
             f"| `{row.check}` | {row.name}{' (issue 10)' if row.in_issue else ''} "
             f"| {_rate(tally.rejected, tally.trials, row.correct)} "
+            f"| {_rate(tally.hidden_rejected, tally.trials, row.correct)} "
             f"| {_rate(tally.public_rejected, tally.trials, row.correct)} "
             f"| {1000 * tally.seconds / count:.1f} / {1000 * tally.public_seconds / count:.1f} |"
         )
@@ -273,6 +281,73 @@ def timing(assignment: Assignment, repeats: int) -> list[str]:
     return lines
 
 
+def sizes(widths: list[int], trials: int, cases: int = 5) -> list[str]:
+    """The arithmetic behind the hidden network case's size: for ten w×w calls, the power of
+    the variance test against a 5% error (exact: Σz² is a scaled χ²) and of the tail and shape
+    counts and the weighted tail test against a Student-t(30) and the ½/½ mixture of 0.8σ² and
+    1.2σ² (simulated from the counts' exact multinomial law, each count tested by its exact
+    binomial tail, the weighted sum by the grader's own Chernoff bound), at the level the
+    grading run gives each test of that case."""
+    from scipy import special, stats
+
+    from grader.check.stats import (
+        BIN_WEIGHTS,
+        CENTRE_THRESHOLDS,
+        TAIL_THRESHOLDS,
+        _bin_probabilities,
+        _chernoff_tail,
+        tests_run,
+    )
+
+    rng = np.random.default_rng(2026)
+    edges = np.array(sorted([0.0, *CENTRE_THRESHOLDS, *TAIL_THRESHOLDS, np.inf]))
+
+    def bins(cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """P(|z| in each bin between the thresholds), from the CDF of |z|."""
+        return np.diff(np.concatenate([[0.0], cdf(edges[1:])]))
+
+    t30 = bins(lambda c: 1 - 2 * stats.t.sf(c / np.sqrt(28 / 30), 30))
+    mix = bins(lambda c: 1 - stats.norm.sf(c / np.sqrt(0.8)) - stats.norm.sf(c / np.sqrt(1.2)))
+
+    def counts_power(m: int, probs: np.ndarray, level: float) -> float:
+        below = np.cumsum(rng.multinomial(m, probs, size=trials), axis=1)  # counts of |z| < edge
+        rejected = np.zeros(trials, dtype=bool)
+        for c in (*CENTRE_THRESHOLDS, *TAIL_THRESHOLDS):
+            i = int(np.searchsorted(edges, c)) - 1
+            inside = float(1 - 2 * stats.norm.sf(c))
+            count = below[:, i] if c in CENTRE_THRESHOLDS else m - below[:, i]
+            p = inside if c in CENTRE_THRESHOLDS else 1 - inside
+            lower = special.bdtr(count, m, p)
+            upper = np.where(count > 0, special.bdtrc(count - 1, m, p), 1.0)
+            rejected |= np.minimum(1, 2 * np.minimum(lower, upper)) < level
+        bins = np.diff(np.concatenate([np.zeros((trials, 1)), below], axis=1), axis=1)
+        totals = bins @ np.array(BIN_WEIGHTS)
+        expected = m * float(np.dot(_bin_probabilities(), BIN_WEIGHTS))
+        for trial in np.flatnonzero(~rejected & (totals > expected)):
+            p = _chernoff_tail(float(totals[trial]), m, BIN_WEIGHTS, _bin_probabilities())
+            rejected[trial] = p < level
+        return float(rejected.mean())
+
+    lines = [
+        f"| ten w×w calls | values | variance +5% | variance −5% | Student-t(30), counts and "
+        f"weighted tails ({trials:,} trials) | mixture 0.8/1.2, the same |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    print("\n".join(lines), flush=True)
+    for w in widths:
+        m = 10 * w * w
+        level = 1e-6 / cases / tests_run((10, w, w))
+        low, high = stats.chi2.ppf(level / 2, m), stats.chi2.isf(level / 2, m)
+        up = stats.chi2.cdf(low / 1.05, m) + stats.chi2.sf(high / 1.05, m)
+        down = stats.chi2.cdf(low / 0.95, m) + stats.chi2.sf(high / 0.95, m)
+        lines.append(
+            f"| {w} | {m:,} | {up:.4f} | {down:.4f} | {counts_power(m, t30, level):.4f} "
+            f"| {counts_power(m, mix, level):.4f} |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
 def _commit() -> str:
     try:
         return subprocess.run(
@@ -298,13 +373,20 @@ def main(argv: list[str] | None = None) -> int:
         "--skip", type=int, default=0, help="skip the first N rows (to split a run)"
     )
     parser.add_argument("--timing", action="store_true", help="only the judging cost")
+    parser.add_argument(
+        "--sizes", action="store_true", help="only the arithmetic of the network case's size"
+    )
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--size-trials", type=int, default=50_000, help="for --sizes")
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     assignment = load_assignment("sheet3", COURSE)
     started = time.time()
-    lines = timing(assignment, args.repeats)
-    if not args.timing:
+    if args.sizes:
+        lines = sizes([80, 82, 84, 86, 88, 90, 96, 108], trials=args.size_trials)
+    else:
+        lines = timing(assignment, args.repeats)
+    if not args.timing and not args.sizes:
         lines += [
             "",
             *run(

@@ -101,7 +101,7 @@ def test_the_variance_and_mean_tests_reject_at_their_stated_level():
 
 # --- the depth test ---------------------------------------------------------------------------
 
-WIDTH, LAYERS = 128, 10  # as reference.network_cases draws them
+WIDTH, LAYERS = 86, 10  # as reference.network_cases draws them
 
 
 def network(seed: int, var: float) -> list[np.ndarray]:
@@ -111,14 +111,14 @@ def network(seed: int, var: float) -> list[np.ndarray]:
 
 def test_depth_growth_of_correct_he_networks_stays_far_inside_the_bound(sheet3):
     """reference.depth_growth's statistic, log g, has a spread far below the bound
-    log(√2) = log(2)/2 that relu_depth allows: the bound is over 6 standard deviations away,
-    and no network of 100 comes within half of it."""
+    log(√2) = log(2)/2 that relu_depth allows: the bound is over 5 standard deviations away,
+    and no network of 100 comes within 60% of it."""
     reference = sheet3.reference
     logs = np.array(
         [np.log(reference.depth_growth(network(s, 2.0 / WIDTH), "relu")[1]) for s in range(100)]
     )
-    assert np.abs(logs).max() < np.log(2) / 2 / 2
-    assert abs(logs.mean()) < 0.02 and logs.std() < np.log(2) / 2 / 6  # measured: -0.006, 0.049
+    assert np.abs(logs).max() < 0.6 * np.log(2) / 2  # measured: 0.167 (0.131 at width 128)
+    assert abs(logs.mean()) < 0.03 and logs.std() < np.log(2) / 2 / 5  # measured: -0.011, 0.059
     assert np.log(reference.GROWTH_BOUND) == pytest.approx(np.log(2) / 2)
 
 
@@ -153,7 +153,7 @@ def test_every_test_is_exact_or_conservative_at_a_level_we_can_count():
         result = stats.test_normal_sample(sample, Normal((2, 12, 16), 0.25), level)
         for name, p in result.p_values.items():
             rejected[name] = rejected.get(name, 0) + (p < level)
-    assert len(rejected) == stats.tests_run((2, 12, 16)) == 19
+    assert len(rejected) == stats.tests_run((2, 12, 16)) == 20
     low, high = binomial_interval(n, level)
     for name, count in rejected.items():
         assert count / n <= high, name
@@ -161,6 +161,21 @@ def test_every_test_is_exact_or_conservative_at_a_level_we_can_count():
         assert low <= rejected[name] / n, name  # exact: not conservative either
     for k in stats.LAGS:
         assert low <= rejected[f"independence along rows, lag {k}"] / n
+
+
+def test_the_chernoff_bound_of_the_weighted_tail_test_is_above_the_tail_it_bounds():
+    """Chernoff's bound on P(S ≥ s) for the weighted bin counts, against the tail itself
+    counted over 200,000 seeded multinomial draws: never below it (at m = 30 and 2,000, from
+    the 90th to the 99.99th percentile), and not absurdly above (within a factor of 30)."""
+    probabilities = stats._bin_probabilities()
+    weights = np.array(stats.BIN_WEIGHTS)
+    for m in (30, 2000):
+        totals = np.random.default_rng(m).multinomial(m, probabilities, size=200_000) @ weights
+        for q in (0.9, 0.99, 0.999, 0.9999):
+            s = float(np.quantile(totals, q))
+            tail = float(np.mean(totals >= s))
+            bound = stats._chernoff_tail(s, m, stats.BIN_WEIGHTS, probabilities)
+            assert tail <= bound <= 30 * tail, (m, q, tail, bound)
 
 
 def test_the_lag_test_pairs_disjoint_entries():
@@ -254,6 +269,36 @@ def test_the_hardest_wrong_initializers_fail_with_room_to_spare(sheet3, plan, na
     for trial in range(8):
         assert judged(plan, strict, kind, factor, trial).status == "failed", trial
         assert judged(plan, spec, kind, factor, trial, public_only=True).status == "failed"
+
+
+@pytest.mark.parametrize("check", ["2a.he_init", "2b.tanh_init"])
+def test_the_hidden_network_case_is_as_large_as_its_power_needs(sheet3, check):
+    """The arithmetic that sizes the hidden network case (grader/check/stats.py; the whole
+    table: bench/power.py --sizes), at the level the grading run gives each of that case's
+    tests: the variance test alone rejects a 5% variance error either way with probability
+    ≥ 0.999 (exact, χ²), and the weighted tail test alone rejects a Student-t(30) in at least
+    995 of 1,000 seeded multinomial draws of its bin counts (its power there: 0.9998). A
+    network smaller than the power needs fails here."""
+    from grader.check.cases import build_cases
+
+    cases = [c for c in build_cases(sheet3, ("public", "hidden"), 0) if c.check_id == check]
+    network = next(c for c in cases if c.visibility == "hidden" and c.call.repeat == 10)
+    shape = tuple(network.expected.shape)
+    m = int(np.prod(shape))
+    rate = sheet3.check(check).compare.false_failure_rate
+    level = rate / sum(c.statistical for c in cases) / stats.tests_run(shape)
+    high, low = scipy_stats.chi2.isf(level / 2, m), scipy_stats.chi2.ppf(level / 2, m)
+    assert scipy_stats.chi2.sf(high / 1.05, m) >= 0.999
+    assert scipy_stats.chi2.cdf(low / 0.95, m) >= 0.999
+    edges = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, np.inf])  # the bins of BIN_WEIGHTS
+    heavier = np.diff(2 * scipy_stats.t.cdf(edges / np.sqrt(28 / 30), 30) - 1)  # Student-t(30)
+    probabilities = stats._bin_probabilities()
+    draws = np.random.default_rng(30).multinomial(m, heavier, size=1000)
+    p_values = [
+        stats._chernoff_tail(float(d @ stats.BIN_WEIGHTS), m, stats.BIN_WEIGHTS, probabilities)
+        for d in draws
+    ]
+    assert sum(p < level for p in p_values) >= 995
 
 
 @pytest.mark.parametrize("check, factor", [("2a.he_init", 2.0), ("2b.tanh_init", 1.0)])

@@ -289,6 +289,88 @@ def test_6_no_ipc_object_outlives_the_batch(batch: Batch) -> None:
     key = int(batch.token[:7], 16)
     left = [o for o in ipc.objects() if o.key in (key, key + 1, key + 2) or o.uid in batch.uids]
     assert left == []
+    assert _seen(batch.printed("s_ipc_peek")) == []  # graded after it, by the same worker
+
+
+def _seen(output: str) -> list[str]:
+    """What s_ipc_peek printed it found of s_ipc's objects."""
+    found = re.findall(r"IPC-SEEN (.*)", output)
+    assert found, output[-2000:]
+    return list(json.loads(found[-1]))
+
+
+@pytest.mark.parametrize("layer", ["process", "bwrap"])
+def test_6_no_ipc_object_reaches_the_next_submission(layer: str, tmp_path: Path) -> None:
+    """s_ipc leaves SysV shared memory, a queue and semaphores (and tries POSIX ones); the
+    next submission the same worker grades (s_ipc_peek) finds none of them, by key, by
+    listing every slot of its IPC namespace, or by name."""
+    if layer == "bwrap" and bwrap_problem():
+        if os.environ.get("GRADER_REQUIRE_BWRAP"):
+            pytest.fail(f"bwrap is required here but not usable: {bwrap_problem()}")
+        pytest.skip(bwrap_problem())
+    token = uuid.uuid4().hex[:12]
+    plan = grading_plan(load_assignment("hostile", HERE / "course"), 5)
+    graded = []
+    server = ForkServer(choose_sandbox(layer))
+    try:
+        for name in ("s_ipc", "s_ipc_peek", "s_ipc_peek"):
+            text = (HERE / "submissions" / f"{name}.py").read_text()
+            path = tmp_path / f"{name}.py"
+            path.write_text(text.replace("{TOKEN}", token))
+            graded.append(grade_submission(read_submission(path), plan, launcher=server))
+    finally:
+        server.close()
+    made = re.findall(r"IPC-MADE (.*)", graded[0].log.output)
+    assert made and "(-1" not in made[0] and ", -1" not in made[0], graded[0].log.output
+    assert [_seen(result.log.output) for result in graded[1:]] == [[], []]
+    assert all(result.score == 30.0 for result in graded)
+
+
+EMPTYING = """
+import ctypes, json, os, signal, sys, time
+sys.path.insert(0, "/grader")
+import ipc
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shm = libc.shmget(0x5A5A01, 1 << 20, 0o1666)
+queue = libc.mq_open(b"/left", os.O_CREAT | os.O_RDWR, 0o666, None)
+made = [shm, libc.msgget(0x5A5A02, 0o1666), libc.semget(0x5A5A03, 2, 0o1666), queue]
+open("/dev/shm/left-shm", "w").close()  # what shm_open makes
+holder = os.fork()
+if holder == 0:  # keeps the segment attached until it is killed
+    libc.shmat(shm, None, 0)
+    time.sleep(60)
+    os._exit(0)
+time.sleep(0.2)
+before = sorted({o.kind for o in ipc.objects()}) + [os.path.basename(q) for q in ipc.queues()]
+os.kill(holder, signal.SIGKILL)  # dying, not dead yet: the segment waits for its detach
+emptied = ipc.empty_namespace()
+print(json.dumps([made, before, emptied, ipc.objects(), ipc.queues()]))
+"""
+
+
+def test_6_a_worker_namespace_is_emptied_of_everything() -> None:
+    """Inside bwrap (its own IPC namespace, POSIX queues mounted), without Landlock: SysV
+    objects, a POSIX message queue, a POSIX shared memory file and a segment a dying
+    process still holds are all gone after ``ipc.empty_namespace``."""
+    if bwrap_problem():
+        if os.environ.get("GRADER_REQUIRE_BWRAP"):
+            pytest.fail(f"bwrap is required here but not usable: {bwrap_problem()}")
+        pytest.skip(bwrap_problem())
+    code = Path(ipc.__file__).parent
+    argv = sandbox._bwrap_argv(IS_ROOT) + ["--ro-bind", str(code), "/grader"]
+    done = subprocess.run(
+        [*argv, "--", sandbox.interpreter(), "-c", EMPTYING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    made, before, emptied, objects, queues = json.loads(done.stdout)
+    assert min(made) >= 0, made
+    assert before == ["msg", "sem", "shm", "left", "left-shm"]
+    assert emptied is True and objects == [] and queues == []
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="needs root to act as the sandbox's user")

@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the same files, as mypy finds them; the child has only its own folder
-    from grader.run import landlock, wire
+    from grader.run import ipc, landlock, wire
 else:
-    import landlock  # the sibling modules, imported by path
+    import ipc  # the sibling modules, imported by path
+    import landlock
     import wire
 
 MAX_ERROR = 2_000
@@ -86,7 +87,9 @@ def serve(control: socket.socket) -> None:
     """Fork a fresh child per job, with numpy already imported: a job costs a fork, not an
     interpreter. Requests are one JSON line each; a job comes with its result and output fds.
     ``run`` forks; ``finish`` kills the job's process group and its user's processes, reaps,
-    and answers with the exit status. This process runs no student code itself."""
+    empties the IPC namespace if asked (bwrap: the worker's, shared with every job: a child
+    cannot have one of its own there), and answers with the exit status and whether all is
+    clean. This process runs no student code itself."""
     current: int = 0
     job: wire.Job | None = None
     _preload()
@@ -94,7 +97,7 @@ def serve(control: socket.socket) -> None:
         request, fds = _receive(control)
         if request is None:  # the grader's worker is gone: so goes what the job left running
             if current and job is not None:
-                _finish(current, job.get("uid"), job.get("workdir"))
+                _finish(current, job.get("uid"), job.get("workdir"), False)
             return
         if request["op"] == "run":
             job = request["job"]
@@ -110,10 +113,10 @@ def serve(control: socket.socket) -> None:
             run_reply: wire.RunReply = {"pid": pid}
             control.sendall(wire.dumps(run_reply))
         elif request["op"] == "finish":
-            status = _finish(current, request.get("uid"), request.get("workdir"))
             workdir = request.get("workdir")
+            status, emptied = _finish(current, request.get("uid"), workdir, request.get("ipc"))
             current = 0
-            clean = not (workdir and os.path.lexists(workdir))
+            clean = emptied and not (workdir and os.path.lexists(workdir))
             finish_reply: wire.FinishReply = {"status": status, "clean": clean}
             control.sendall(wire.dumps(finish_reply))
 
@@ -223,27 +226,37 @@ def _remove_tree(path: str) -> None:
         shutil.rmtree(path, onerror=grant)
 
 
-def _finish(pid: int, uid: int | None, workdir: str | None) -> int:
-    """Kill what the job left running, clean its folder, and return its wait status."""
+def _finish(
+    pid: int, uid: int | None, workdir: str | None, empty_ipc: bool | None
+) -> tuple[int, bool]:
+    """Kill what the job left running, clean its folder and (``empty_ipc``) every IPC object
+    of this namespace; its exit code, and whether the namespace was emptied."""
     if pid:
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+    emptied = True
     if uid is not None and os.getuid() == 0:
         reaper = os.fork()
         if reaper == 0:  # as the job's user: kill all its processes, remove its files
+            code = 1
             try:
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
                 os.kill(-1, signal.SIGKILL)
                 if workdir:
                     _remove_tree(workdir)
+                # the job's objects are its user's (root here made none): removable by it
+                code = 0 if not empty_ipc or ipc.empty_namespace() else 1
             finally:
-                os._exit(0)
-        os.waitpid(reaper, 0)
-    elif workdir:  # the job ran as this process's own user: it may clean up itself
-        _remove_tree(workdir)
+                os._exit(code)
+        emptied = os.waitpid(reaper, 0)[1] == 0
+    else:  # the job ran as this process's own user: it may clean up itself
+        if workdir:
+            _remove_tree(workdir)
+        if empty_ipc:
+            emptied = ipc.empty_namespace()
     status = 0
     if pid:
         _, status = os.waitpid(pid, 0)
@@ -253,7 +266,7 @@ def _finish(pid: int, uid: int | None, workdir: str | None) -> int:
                 break
         except ChildProcessError:
             break
-    return os.waitstatus_to_exitcode(status) if pid else 0
+    return (os.waitstatus_to_exitcode(status) if pid else 0), emptied
 
 
 def _limit_resources(limits: dict[str, int]) -> None:

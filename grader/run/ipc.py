@@ -1,19 +1,28 @@
 """SysV IPC objects (shared memory, message queues, semaphores) a sandbox user left behind.
 
 They belong to no process, so killing the child does not free them: a 1 GB shared memory
-segment outlives the submission, and the grader too. bwrap gives the child its own IPC
-namespace (everything in it goes when its last process ends); under ``process`` the grader
-removes, after each submission, every object its sandbox user owns or created.
+segment outlives the submission, and the grader too. Under ``process`` as root each child has
+an IPC namespace of its own, and the grader removes, after each submission, every object its
+sandbox user owns or created. Under bwrap a worker's fork server and all its children share
+the worker's IPC namespace (a child cannot unshare one of its own there): after each job the
+server empties it (:func:`empty_namespace`), so that the next job finds nothing of the last.
+
+This file is also one of the child's own (grader/run/launch.py CHILD_FILES): the standard
+library only.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
+import os
+import shutil
+import time
 from dataclasses import dataclass
 
 IPC_RMID = 0
+MQUEUE = "/dev/mqueue"  # where bwrap mounts the worker's POSIX message queues (--mqueue)
+SHM = "/dev/shm"  # POSIX shared memory: inside bwrap a folder of the worker's own /dev
 ID_COLUMNS = {"shm": "shmid", "msg": "msqid", "sem": "semid"}  # /proc/sysvipc/* headers
 
 
@@ -52,23 +61,92 @@ def objects() -> list[IpcObject]:
 
 @functools.cache
 def _libc() -> ctypes.CDLL:
-    """The C library, found once (``find_library`` runs ``ldconfig -p``: ~2 ms a call)."""
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    """The C library (the symbols this process already has: no ``ldconfig`` run)."""
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _remove(obj: IpcObject) -> bool:
+    """IPC_RMID: whether it was allowed (a segment still attached goes at its last detach)."""
+    libc = _libc()
+    if obj.kind == "shm":
+        return bool(libc.shmctl(obj.ident, IPC_RMID, None) == 0)
+    if obj.kind == "msg":
+        return bool(libc.msgctl(obj.ident, IPC_RMID, None) == 0)
+    return bool(libc.semctl(obj.ident, 0, IPC_RMID) == 0)
 
 
 def remove_owned_by(uid: int) -> list[IpcObject]:
     """Remove every object ``uid`` owns or created; the ones removed."""
-    removed = []
-    for obj in objects():
-        if uid not in (obj.uid, obj.cuid):
-            continue
-        libc = _libc()
-        if obj.kind == "shm":
-            done = libc.shmctl(obj.ident, IPC_RMID, None)
-        elif obj.kind == "msg":
-            done = libc.msgctl(obj.ident, IPC_RMID, None)
+    return [obj for obj in objects() if uid in (obj.uid, obj.cuid) and _remove(obj)]
+
+
+def queues() -> list[str]:
+    """The POSIX message queues of this namespace, if its mqueue file system is mounted at
+    ``MQUEUE``, and the POSIX shared memory in ``SHM`` (inside bwrap; on the host those
+    folders are everyone's)."""
+    found = []
+    for folder in (MQUEUE, SHM):
+        try:
+            found += [os.path.join(folder, name) for name in os.listdir(folder)]
+        except OSError:
+            pass
+    return found
+
+
+def _unlink(path: str) -> None:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
         else:
-            done = libc.semctl(obj.ident, 0, IPC_RMID)
-        if done == 0:
-            removed.append(obj)
-    return removed
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _any_listed() -> bool:
+    """Whether /proc/sysvipc lists any object or ``MQUEUE`` any queue: the common case, an
+    empty namespace, read with as little allocation as can be (the caller is a fork of a
+    warm server: every page it writes is copied)."""
+    for kind in ID_COLUMNS:
+        try:
+            descriptor = os.open(f"/proc/sysvipc/{kind}", os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if os.read(descriptor, 4096).count(b"\n") > 1:  # more than the header
+                return True
+        finally:
+            os.close(descriptor)
+    for folder in (MQUEUE, SHM):
+        try:
+            with os.scandir(folder) as entries:
+                if any(True for _ in entries):
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def empty_namespace(timeout: float = 2.0) -> bool:
+    """Inside a sandbox's own IPC namespace and /dev only: remove every SysV object, POSIX
+    message queue and shared memory file (as their creator, or the user they belong to, or
+    the owner of /dev/shm) and wait, up to
+    ``timeout`` seconds, until none is listed any more (a segment removed while a dying
+    process still has it attached stays, by its id, until that process is gone); whether
+    the namespace is empty."""
+    if not _any_listed():
+        return True
+    deadline = time.monotonic() + timeout
+    while True:
+        found, named = objects(), queues()
+        if not found and not named:
+            return True
+        for obj in found:
+            _remove(obj)
+        for path in named:
+            _unlink(path)
+        if not objects() and not queues():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)

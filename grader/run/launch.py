@@ -25,7 +25,7 @@ from grader.run.sandbox import INSIDE_JOBS, INSIDE_WORKDIR, Sandbox, interpreter
 from grader.run.scratch import JobAreas, sweep_stale
 
 HERE = Path(__file__).parent
-CHILD_FILES = ("child.py", "wire.py", "landlock.py")
+CHILD_FILES = ("child.py", "wire.py", "landlock.py", "ipc.py")
 
 
 class LaunchError(RuntimeError):
@@ -53,7 +53,7 @@ class Launcher(Protocol):
 
 
 def prepare_code(scratch: Path, sandbox: Sandbox) -> Path:
-    """A copy of the child's three files: all of the grader the child ever sees."""
+    """A copy of the child's files: all of the grader the child ever sees."""
     code_dir = scratch / "code"
     code_dir.mkdir()
     for name in CHILD_FILES:
@@ -308,6 +308,7 @@ class ForkServer(_Worker):
                 "op": "finish",
                 "uid": self.sandbox.uid if self.sandbox.owns_uid() else None,
                 "workdir": workdir if area is None else None,
+                "ipc": self.sandbox.name == "bwrap",  # the worker's namespace, not the host's
             }
             self.control.sendall(b"".join(wire.request_bytes(request)))
         except OSError:

@@ -340,6 +340,8 @@ def _bwrap_argv(as_root: bool) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
+        "--mqueue",  # the worker's POSIX message queues, for its server to list and remove
+        ipc.MQUEUE,
         "--size",
         str(TMPFS_BYTES),
         "--tmpfs",

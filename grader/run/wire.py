@@ -144,11 +144,13 @@ class RunRequest(TypedDict):
 
 
 class FinishRequest(TypedDict):
-    """Kill what the job left running, as its user too, and remove its folder if given."""
+    """Kill what the job left running, as its user too, and remove its folder if given;
+    with ``ipc``, empty the server's IPC namespace (bwrap: the worker's own)."""
 
     op: Literal["finish"]
     uid: int | None
     workdir: str | None
+    ipc: bool
 
 
 ServerRequest = RunRequest | FinishRequest
@@ -160,7 +162,7 @@ class RunReply(TypedDict):
 
 class FinishReply(TypedDict):
     status: int  # the job's exit code (negative: the signal that killed it)
-    clean: bool  # its folder (if the server was to remove it) is gone
+    clean: bool  # its folder (if the server was to remove it) is gone, and its IPC objects
 
 
 HEADER = 16  # a fork-server request's header: the JSON's length, as 15 digits and a newline

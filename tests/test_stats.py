@@ -309,3 +309,20 @@ def test_correct_initializers_pass_the_whole_check(sheet3, plan, check, factor):
     for trial in range(20):
         result = judged(plan, spec, "normal", factor, trial)
         assert result.status == "passed", result.feedback
+
+
+def test_the_vector_tails_are_the_scalar_ones_number_for_number():
+    """The count and lag tests take their tails from one vector call each: every p-value is
+    the one the scalar call gives, to the last bit (zero counts and too-short lags too)."""
+    rng = np.random.default_rng(7)
+    m = 73_960
+    counts = [0, 1, 37, 3_000, m // 2, m - 1, m]
+    ps = (0.0455, 0.0027, 6.3e-5, 0.38, 0.68, 0.5, 0.999)
+    assert stats._binomials(counts, m, ps) == [
+        stats._binomial(c, m, p) for c, p in zip(counts, ps, strict=True)
+    ]
+    rs = [0.0, 1e-4, 0.01, 0.3, 1.0, *rng.uniform(0, 0.05, 5)]
+    ns = [0, 1, 2, 50, 8_000, 36_980, 10, 400, 3_000, 70_000]
+    assert stats._beta_tails(rs, ns) == [
+        stats._beta_tail(r, n) for r, n in zip(rs, ns, strict=True)
+    ]

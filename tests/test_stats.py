@@ -326,3 +326,27 @@ def test_the_vector_tails_are_the_scalar_ones_number_for_number():
     assert stats._beta_tails(rs, ns) == [
         stats._beta_tail(r, n) for r, n in zip(rs, ns, strict=True)
     ]
+
+
+def test_a_named_mistake_is_explained_exactly_when_its_full_test_passes_at_the_variance_edge():
+    """``Normal.explains`` takes a first look at the variance without a standardised copy: on
+    samples whose variance statistic steps across the variance test's critical value (either
+    side, finely), it says what the full test says, every time."""
+    rng = np.random.default_rng(3)
+    shape, alpha = (100, 100), 1e-6
+    level = alpha / stats.tests_run(shape)
+    expected = Normal(shape, 0.01)
+    m = 10_000
+    special = stats._special()
+    upper = special.chdtri(m, level / 2)  # Σz² beyond which the variance test rejects
+    lower = special.chdtri(m, 1 - level / 2)
+    base = rng.normal(0.0, 1.0, shape)
+    base /= np.sqrt(np.sum(base * base))
+    verdicts = set()
+    for edge in (lower, upper):
+        for step in np.linspace(-1.5, 1.5, 31):
+            sample = base * np.sqrt((edge + step) * expected.var)
+            explained = expected.explains(sample, alpha)
+            assert explained == expected.test(sample, alpha).passed
+            verdicts.add(explained)
+    assert verdicts == {True, False}

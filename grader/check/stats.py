@@ -250,8 +250,16 @@ class Normal:
         x = np.asarray(sample, dtype=np.float64)
         if x.shape != tuple(self.shape):
             return False
+        level = alpha / tests_run(x.shape)
+        if self.mean == 0 and x.flags.c_contiguous:  # a first look with no standardised copy
+            # (most named mistakes are a wrong variance): Σx²/σ² is Σz² but for rounding,
+            # which moves the p-value by far less than the factor 2 kept in hand, so it
+            # decides only where the exact test below would reject too
+            flat = x.ravel()
+            if _two_sided_chi2(float(np.dot(flat, flat)) / self.var, x.size) < level / 2:
+                return False
         z = Standardised.of(x, self.mean, self.std)
-        if _two_sided_chi2(z.squares, x.size) < alpha / tests_run(x.shape):
+        if _two_sided_chi2(z.squares, x.size) < level:
             return False
         return normal_evidence(z, self, alpha).passed
 

@@ -350,3 +350,27 @@ def test_a_named_mistake_is_explained_exactly_when_its_full_test_passes_at_the_v
             assert explained == expected.test(sample, alpha).passed
             verdicts.add(explained)
     assert verdicts == {True, False}
+
+
+def test_the_reused_buffers_leave_no_trace_from_one_sample_or_thread_to_another():
+    """The standardised sample and the counts' buffers are reused, per thread: samples of
+    different sizes tested in turn, and in four threads at once, find what each alone finds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    shapes = [(3, 70, 90), (120, 80), (2, 30, 40), (100_000,), (50, 60)]
+    samples = [rng.normal(0.5, 2.0, shape) for shape in shapes]
+    samples[2][0] = samples[2][1]  # a copied matrix: this one must fail between calls
+
+    def findings(x: np.ndarray) -> tuple[tuple[str, float, str], ...]:
+        evidence = Normal(x.shape, 4.0, 0.5).test(x, 1e-6)
+        return tuple((f.name, f.p_value, f.words) for f in evidence.findings)
+
+    alone = []
+    for x in samples:
+        stats._SCRATCH.__dict__.clear()  # a fresh thread's state: nothing to reuse
+        alone.append(findings(x))
+    assert [findings(x) for x in samples] == alone
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(findings, samples * 8)) == alone * 8
+    assert any(p < 1e-20 for name, p, _ in alone[2] if name == "independence between calls")

@@ -9,8 +9,9 @@ sandbox, as ``grader grade`` does, and pickles what ``judge_check`` was given fo
 (``PYTHONPATH=OTHER python3 bench/judging.py time``). ``time`` judges every submission's checks
 ``--repeats`` times and reports, per check and in all, the best CPU time (``time.process_time``,
 one thread) per submission averaged over the submissions, the first judgement's cost (imports
-on first use), and a digest of the verdicts (status, score, feedback of every check) so that two
-versions can be shown to judge alike.
+on first use), the minor page faults per judgement of a submission (``--repeats 1``: each
+submission judged once, as a worker meets it), and a digest of the verdicts (status, score,
+feedback of every check) so that two versions can be shown to judge alike.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import hashlib
 import os
 import pickle
+import resource
 import sys
 import time
 from collections import defaultdict
@@ -84,6 +86,7 @@ def time_judging(inputs: Path, repeats: int) -> None:
 
     best: dict[str, list[float]] = defaultdict(list)
     digest = hashlib.sha256()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for judged in submissions:
         for spec, cases, outcomes, log in judged:
             times = []
@@ -95,12 +98,14 @@ def time_judging(inputs: Path, repeats: int) -> None:
             digest.update(repr((result.status, result.score, result.feedback)).encode())
             for case in result.cases:
                 digest.update(repr((case.status, case.message, case.mistake)).encode())
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     count = len(submissions)
     print(f"{count} submissions, best of {repeats}: CPU ms per submission")
     for check_id, times in best.items():
         print(f"  {check_id:24s} {1e3 * sum(times) / count:7.2f}")
     total = sum(sum(times) for times in best.values())
     print(f"  {'all checks':24s} {1e3 * total / count:7.2f}")
+    print(f"  page faults per judgement: {faults / (count * repeats):.0f}")
     print(f"verdicts digest {digest.hexdigest()[:16]}")
 
 

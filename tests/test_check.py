@@ -22,6 +22,27 @@ RTOL, ATOL = 1e-7, 1e-10
 # --- compare_allclose -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("rtol, atol", [(1e-7, 1e-10), (0.0, 0.0), (1e-3, 0.0), (0.0, 1e-3)])
+def test_the_closeness_of_allclose_is_numpys_isclose(rtol, atol):
+    """compare.py's own closeness gives np.isclose's booleans, entry by entry, at and around
+    the tolerance's edge, for signed zeros and for expectations that are not finite."""
+    from grader.check.compare import _close
+
+    rng = np.random.default_rng(14)
+    want = rng.normal(0, 1, (40, 30)) * 10.0 ** rng.integers(-12, 12, (40, 30))
+    want[0, :4] = [0.0, -0.0, 1e-300, -1e-300]
+    edge = atol + rtol * np.abs(want)
+    got = want + edge * rng.choice([-1.0, 1.0], want.shape) * rng.choice(
+        [0.0, 0.5, 1.0, 1 - 1e-15, 1 + 1e-15, 2.0], want.shape
+    )
+    assert np.array_equal(_close(got, want, rtol, atol), np.isclose(got, want, rtol, atol))
+    unusual = want.copy()
+    unusual[1, :3] = [np.inf, -np.inf, np.nan]
+    expected = np.isclose(got, unusual, rtol, atol)
+    assert np.array_equal(_close(got, unusual, rtol, atol), expected)
+    assert not expected[1, :3].any()
+
+
 def test_allclose_accepts_a_scalar_for_a_size_one_array_and_python_floats():
     assert compare_allclose(np.array([2.5]), 2.5, RTOL, ATOL).passed
     assert compare_allclose(np.array([[2.5]]), np.float64(2.5), RTOL, ATOL).passed

@@ -309,3 +309,68 @@ def test_correct_initializers_pass_the_whole_check(sheet3, plan, check, factor):
     for trial in range(20):
         result = judged(plan, spec, "normal", factor, trial)
         assert result.status == "passed", result.feedback
+
+
+def test_the_vector_tails_are_the_scalar_ones_number_for_number():
+    """The count and lag tests take their tails from one vector call each: every p-value is
+    the one the scalar call gives, to the last bit (zero counts and too-short lags too)."""
+    rng = np.random.default_rng(7)
+    m = 73_960
+    counts = [0, 1, 37, 3_000, m // 2, m - 1, m]
+    ps = (0.0455, 0.0027, 6.3e-5, 0.38, 0.68, 0.5, 0.999)
+    assert stats._binomials(counts, m, ps) == [
+        stats._binomial(c, m, p) for c, p in zip(counts, ps, strict=True)
+    ]
+    rs = [0.0, 1e-4, 0.01, 0.3, 1.0, *rng.uniform(0, 0.05, 5)]
+    ns = [0, 1, 2, 50, 8_000, 36_980, 10, 400, 3_000, 70_000]
+    assert stats._beta_tails(rs, ns) == [
+        stats._beta_tail(r, n) for r, n in zip(rs, ns, strict=True)
+    ]
+
+
+def test_a_named_mistake_is_explained_exactly_when_its_full_test_passes_at_the_variance_edge():
+    """``Normal.explains`` takes a first look at the variance without a standardised copy: on
+    samples whose variance statistic steps across the variance test's critical value (either
+    side, finely), it says what the full test says, every time."""
+    rng = np.random.default_rng(3)
+    shape, alpha = (100, 100), 1e-6
+    level = alpha / stats.tests_run(shape)
+    expected = Normal(shape, 0.01)
+    m = 10_000
+    special = stats._special()
+    upper = special.chdtri(m, level / 2)  # Σz² beyond which the variance test rejects
+    lower = special.chdtri(m, 1 - level / 2)
+    base = rng.normal(0.0, 1.0, shape)
+    base /= np.sqrt(np.sum(base * base))
+    verdicts = set()
+    for edge in (lower, upper):
+        for step in np.linspace(-1.5, 1.5, 31):
+            sample = base * np.sqrt((edge + step) * expected.var)
+            explained = expected.explains(sample, alpha)
+            assert explained == expected.test(sample, alpha).passed
+            verdicts.add(explained)
+    assert verdicts == {True, False}
+
+
+def test_the_reused_buffers_leave_no_trace_from_one_sample_or_thread_to_another():
+    """The standardised sample and the counts' buffers are reused, per thread: samples of
+    different sizes tested in turn, and in four threads at once, find what each alone finds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    shapes = [(3, 70, 90), (120, 80), (2, 30, 40), (100_000,), (50, 60)]
+    samples = [rng.normal(0.5, 2.0, shape) for shape in shapes]
+    samples[2][0] = samples[2][1]  # a copied matrix: this one must fail between calls
+
+    def findings(x: np.ndarray) -> tuple[tuple[str, float, str], ...]:
+        evidence = Normal(x.shape, 4.0, 0.5).test(x, 1e-6)
+        return tuple((f.name, f.p_value, f.words) for f in evidence.findings)
+
+    alone = []
+    for x in samples:
+        stats._SCRATCH.__dict__.clear()  # a fresh thread's state: nothing to reuse
+        alone.append(findings(x))
+    assert [findings(x) for x in samples] == alone
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(findings, samples * 8)) == alone * 8
+    assert any(p < 1e-20 for name, p, _ in alone[2] if name == "independence between calls")

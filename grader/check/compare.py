@@ -60,10 +60,10 @@ def compare_allclose(value: Any, expected: Any, rtol: float, atol: float) -> Ver
         where = _index(np.argwhere(bad)[0]) if got.ndim else ""
         text = f"the result contains {got[bad].flat[0]}{' at ' + where if where else ''}"
         return Verdict(False, text, summary="the result contains NaN or infinity")
-    close = np.isclose(got, want, rtol=rtol, atol=atol)
-    error = _relative_error(got, want, atol)
+    close = _close(got, want, rtol, atol)
     if close.all():
         return Verdict(True, "correct", summary="correct")
+    error = _relative_error(got, want, atol)  # for the words of a wrong value only
     tolerance = f"the tolerance is |got − expected| ≤ {atol:g} + {rtol:g}·|expected|"
     hint = NEAR_MISS if error <= NEAR_MISS_ERROR else ""
     if got.ndim == 0:
@@ -82,6 +82,16 @@ def compare_allclose(value: Any, expected: Any, rtol: float, atol: float) -> Ver
         text + hint,
         summary=f"wrong value (relative error {error:.2g}; {tolerance}){hint}",
     )
+
+
+def _close(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """``np.isclose(got, want, rtol=rtol, atol=atol)`` for float64 arrays of one shape: the
+    same booleans (numpy's own formula, |got − want| ≤ atol + rtol·|want| or equal), without
+    the cost of its generality (about 20 µs a call on small arrays, four times this). An
+    expectation that is not finite everywhere goes to np.isclose itself."""
+    if not np.isfinite(want).all():
+        return np.asarray(np.isclose(got, want, rtol=rtol, atol=atol))
+    return np.less_equal(np.abs(got - want), atol + rtol * np.abs(want)) | (got == want)
 
 
 NEAR_MISS_ERROR = 1e-5

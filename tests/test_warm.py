@@ -4,6 +4,7 @@ end without the interpreter's tear-down, complete all the same."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -100,3 +101,35 @@ def test_the_command_ends_with_its_code_its_output_and_its_exit_handlers(
     assert done.returncode == 0, done.stderr
     assert "Wrote" in done.stderr  # the last line of the command, flushed
     assert len(json.loads((out / "results.json").read_text())) == 6
+
+
+def test_a_course_mistake_stops_a_large_batch_on_one_line_with_no_worker_left(
+    tmp_path: Path,
+) -> None:
+    """A case generator that fails ends a batch meant for workers with its one-line error (no
+    traceback, also none from a worker should the workers ever start before the check), and
+    no batch scratch is left behind."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "rubrics", course / "rubrics")
+    (course / "reference").mkdir()
+    reference = (ROOT / "reference" / "sheet3.py").read_text()
+    broken = "\n\ndef data_cases(rng):\n    raise ValueError('a broken generator')\n"
+    (course / "reference" / "sheet3.py").write_text(reference + broken)
+    large = tmp_path / "large"
+    large.mkdir()
+    for n, example in enumerate(sorted((ROOT / "submissions").glob("*.ipynb")) * 2):
+        shutil.copy(example, large / f"{example.stem}{n}.ipynb")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    argv = ["grade", str(large), "--out", str(tmp_path / "out"), "--seed", "3"]
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", *argv, "--sandbox", "process", "--course", str(course)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert done.returncode != 0
+    assert "a broken generator" in done.stderr and "Traceback" not in done.stderr
+    assert "starting a worker" not in done.stderr
+    assert not list(scratch.glob("grader-batch-*"))

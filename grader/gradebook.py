@@ -222,8 +222,7 @@ class Gradebook:
         self, text: str, student: str, manual: _PerStudent, overrides: _PerStudent
     ) -> SubmissionResult:
         """A stored result with the student's manual grades and overrides applied."""
-        result = _with_manual(self._read(text, student), manual.get(student, {}))
-        return _with_overrides(result, overrides.get(student, {}))
+        return _graded(self._read(text, student), manual, overrides)
 
     def _read(self, text: str, student: str) -> SubmissionResult:
         """A stored result, of any schema up to this grader's (:mod:`grader.stored`)."""
@@ -246,11 +245,9 @@ class Gradebook:
     def with_grades(self, result: SubmissionResult) -> SubmissionResult:
         """``result`` with its student's stored manual grades and overrides applied: what
         :meth:`result` reads back once ``result`` is recorded, without decoding it again."""
-        student = result.student
-        manual = self._manual(result.assignment, student)
-        overrides = self._overrides(result.assignment, student)
-        result = _with_manual(result, manual.get(student, {}))
-        return _with_overrides(result, overrides.get(student, {}))
+        assignment, student = result.assignment, result.student
+        manual, overrides = self._manual(assignment, student), self._overrides(assignment, student)
+        return _graded(result, manual, overrides)
 
     def set_override(
         self,
@@ -404,6 +401,15 @@ class Gradebook:
         for who, check_id, score, words, grader in self.db.execute(query, args):
             found.setdefault(who, {})[check_id] = (score, words, grader)
         return found
+
+
+def _graded(
+    result: SubmissionResult, manual: _PerStudent, overrides: _PerStudent
+) -> SubmissionResult:
+    """``result`` with its student's manual grades, then overrides, applied."""
+    student = result.student
+    result = _with_manual(result, manual.get(student, {}))
+    return _with_overrides(result, overrides.get(student, {}))
 
 
 def _with_manual(

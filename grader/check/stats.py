@@ -147,6 +147,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -604,15 +605,12 @@ def _count_probabilities() -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tails, tuple(float(1 - 2 * ndtr(-c)) for c in CENTRE_THRESHOLDS)
 
 
-def _bin_probabilities() -> list[float]:
-    """P(|z| in each bin of BIN_WEIGHTS) for z ~ N(0, 1)."""
-    return list(_bin_probabilities_once())
-
-
 @functools.cache
-def _bin_probabilities_once() -> tuple[float, ...]:
-    ndtr = _special().ndtr
-    inside = [0.0] + [float(1 - 2 * ndtr(-c)) for c in (0.5, 1.0, 2.0, 3.0, 4.0)] + [1.0]
+def _bin_probabilities() -> tuple[float, ...]:
+    """P(|z| in each bin of BIN_WEIGHTS) for z ~ N(0, 1), from the counts' own constants (the
+    bins' edges are the centre and tail thresholds)."""
+    tails, centre = _count_probabilities()
+    inside = [0.0, *centre, *(1 - p for p in tails), 1.0]
     return tuple(high - low for low, high in zip(inside, inside[1:]))
 
 
@@ -641,7 +639,9 @@ def _weighted_tails(m: int, tails: list[int], centre: list[int]) -> Finding:
     return Finding("tails, weighted", "tails", p, words)
 
 
-def _chernoff_tail(total: float, m: int, weights: tuple[float, ...], probs: list[float]) -> float:
+def _chernoff_tail(
+    total: float, m: int, weights: tuple[float, ...], probs: Sequence[float]
+) -> float:
     """An upper bound on P(S ≥ total), S the sum of m i.i.d. copies of a variable that is
     weights[k] with probability probs[k]: for every θ ≥ 0, Markov's inequality on e^{θS} gives
     P(S ≥ total) ≤ exp(m·Λ(θ) − θ·total), Λ(θ) = log Σ p_k e^{θ w_k}. The bound holds at any

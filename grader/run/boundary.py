@@ -153,7 +153,6 @@ class _Head:
             self.within += step
             count -= step
             self._skip_full()
-        self._skip_full()
 
     def put(self, data: memoryview) -> int:
         """Copy the start of ``data`` into the memory still to fill; how much it took."""

@@ -130,10 +130,9 @@ def _any_listed() -> bool:
 def empty_namespace(timeout: float = 2.0) -> bool:
     """Inside a sandbox's own IPC namespace and /dev only: remove every SysV object, POSIX
     message queue and shared memory file (as their creator, or the user they belong to, or
-    the owner of /dev/shm) and wait, up to
-    ``timeout`` seconds, until none is listed any more (a segment removed while a dying
-    process still has it attached stays, by its id, until that process is gone); whether
-    the namespace is empty."""
+    the owner of /dev/shm) and wait, up to ``timeout`` seconds, until none is listed any more
+    (a segment removed while a dying process still has it attached stays, by its id, until
+    that process is gone); whether the namespace is empty."""
     if not _any_listed():
         return True
     deadline = time.monotonic() + timeout

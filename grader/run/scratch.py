@@ -11,7 +11,6 @@ CAP_SYS_ADMIN), a job gets a plain folder: under ``process`` only each file is t
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import os
 import shutil
@@ -31,8 +30,9 @@ class ScratchError(OSError):
 
 @functools.cache
 def _libc() -> ctypes.CDLL:
-    """The C library, found once (``find_library`` runs ``ldconfig -p``: ~2 ms a call)."""
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    """The C library: the symbols this process already has, as landlock.py and ipc.py find
+    them (``find_library`` would run ``ldconfig -p``, ~2 ms)."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _mount_tmpfs(target: Path, options: str) -> None:

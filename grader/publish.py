@@ -17,7 +17,7 @@ from grader.gradebook import Gradebook
 from grader.infer import read_record, recorded_course
 from grader.load.discover import UsageError
 from grader.model import CheckResult, RunLog, SubmissionResult
-from grader.report.render import render_report, render_summary
+from grader.report.render import ReportWriter, render_report, render_summary
 
 SUMMARY_ANSWER_LIMIT = 4000  # characters of a written answer the class summary shows
 
@@ -46,10 +46,18 @@ def publish(
     return slim
 
 
-def write_report(result: SubmissionResult, spec: Assignment, out: Path) -> list[Path]:
+def report_writer(spec: Assignment, out: Path) -> ReportWriter:
+    """What writes students' reports in ``out/reports``, with the course's templates where it
+    has its own: made once for a batch."""
+    return ReportWriter(out / "reports", spec.course / "templates", spec.title)
+
+
+def write_report(
+    result: SubmissionResult, spec: Assignment, out: Path, writer: ReportWriter | None = None
+) -> list[Path]:
     """The student's report (HTML and Markdown) in ``out/reports``, with the course's
-    templates where it has its own."""
-    return render_report(result, out / "reports", spec.course / "templates", spec.title)
+    templates where it has its own; ``writer``: the batch's, from :func:`report_writer`."""
+    return (writer or report_writer(spec, out)).write(result)
 
 
 def check_templates(spec: Assignment) -> None:
@@ -235,6 +243,7 @@ def _change(
         results = {r.student: r for r in book.results(spec.name, who)}
     finally:
         book.close()
+    writer = report_writer(spec, out)
     for result in results.values():
-        write_report(result, spec, out)
+        write_report(result, spec, out, writer)
     return results

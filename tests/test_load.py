@@ -18,6 +18,7 @@ from conftest import by_id, only, write_module, write_notebook
 from grader.grading import grade_submission
 from grader.load.discover import UsageError, discover, read_submission
 from grader.load.notebook import read_notebook
+from grader.selfcheck.cells import init_source, is_selfcheck_source
 
 HESSIAN = """
 import numpy as np
@@ -343,6 +344,32 @@ def test_a_notebook_that_is_json_but_not_a_valid_notebook_is_a_problem(tmp_path)
     path.write_text(json.dumps(notebook), encoding="utf-8")
     [submission] = discover([path])
     assert submission.problem and str(path) in submission.problem
+
+
+def test_a_source_line_that_is_not_text_is_a_problem_too(tmp_path):
+    """A source list holding a number is not read as plain JSON: nbformat explains it."""
+    path = tmp_path / "ivan.ipynb"
+    cell = {"id": "c1", "cell_type": "code", "source": ["x = 1\n", 2], "metadata": {}}
+    cell.update(outputs=[], execution_count=None)
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    [submission] = discover([path])
+    assert submission.problem and str(path) in submission.problem
+
+
+@pytest.mark.parametrize(
+    ("source", "dropped"),
+    [
+        (init_source("sheet3"), True),
+        ("# check it\n\nnb.check('1a')\n", True),
+        ("nb.check('1a')\nprint('mine')", False),  # the student's own line after a check
+        ("def f():\n    return 1\nnb.check('1a')", False),
+        ("# only a comment\n", False),
+        ("", False),
+    ],
+)
+def test_only_a_cell_of_nothing_but_self_checks_is_left_out(source, dropped):
+    assert is_selfcheck_source(source, {"nb"}) is dropped
 
 
 def test_discover_refuses_a_missing_path(tmp_path):

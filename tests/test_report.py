@@ -13,7 +13,7 @@ import pytest
 from markupsafe import escape
 
 from grader.model import CaseResult, CheckResult, Plot, RunLog, SubmissionResult
-from grader.report.render import render_report, render_summary, safe_filename
+from grader.report.render import ReportWriter, render_report, render_summary, safe_filename
 from grader.report.svg import svg_line_chart
 
 REPO = Path(__file__).resolve().parents[1]
@@ -289,6 +289,16 @@ def test_a_student_id_cannot_escape_the_output_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*")) == [f"{stem}.html", f"{stem}.md", "reports"]
 
 
+def test_a_report_file_linked_elsewhere_is_refused(tmp_path):
+    """A symbolic link left in the reports folder under a student's file name is not followed."""
+    out, elsewhere = tmp_path / "reports", tmp_path / "elsewhere.html"
+    out.mkdir()
+    (out / "alice.html").symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="outside"):
+        render_report(graded(), out)
+    assert not elsewhere.exists()
+
+
 @pytest.mark.parametrize(
     ("student", "name"),
     [
@@ -356,6 +366,21 @@ def test_an_assignments_own_template_wins_and_others_fall_back(tmp_path):
 
     other = render_report(graded(assignment="sheet4"), tmp_path / "o", templates_dir=templates)
     assert "<!DOCTYPE html>" in other[0].read_text()  # no course copy: the built-in one
+
+
+def test_one_writer_gives_each_assignment_its_own_templates(tmp_path):
+    """A batch's writer looks each assignment's templates up once, never one for another's."""
+    templates = tmp_path / "templates"
+    (templates / "sheet3").mkdir(parents=True)
+    (templates / "sheet3" / "report.html.j2").write_text("sheet3 page for {{ r.student }}")
+    writer = ReportWriter(tmp_path / "out", templates)
+    for student, assignment in (("ann", "sheet3"), ("bob", "sheet4"), ("cat", "sheet3")):
+        writer.write(graded(student=student, assignment=assignment))
+    assert (tmp_path / "out" / "ann.html").read_text() == "sheet3 page for ann"
+    assert "<!DOCTYPE html>" in (tmp_path / "out" / "bob.html").read_text()
+    assert (tmp_path / "out" / "cat.html").read_text() == "sheet3 page for cat"
+    alone, _ = render_report(graded(student="bob", assignment="sheet4"), tmp_path / "a", templates)
+    assert alone.read_bytes() == (tmp_path / "out" / "bob.html").read_bytes()
 
 
 def test_a_template_using_an_unknown_name_fails_loudly(tmp_path):

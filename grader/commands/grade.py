@@ -34,8 +34,9 @@ from grader.load.discover import Naming, UsageError, discover, peek
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
 from grader.model import Submission, SubmissionResult
-from grader.publish import check_templates, publish, write_report
+from grader.publish import check_templates, publish, report_writer, write_report
 from grader.report.escape import markup, terminal_text
+from grader.report.render import ReportWriter
 from grader.run.sandbox import DEFAULT_SANDBOX, Sandbox, choose_sandbox, fallback_warning
 from grader.warm import warm_up
 
@@ -89,9 +90,8 @@ def main(
             markup=False,
         )
         write_sidecar(out, spec, batch.submissions, class_list)  # before any crash
-        store = _Store(
-            book, book.start_run(spec.name, key, hidden_seed, layer.describe()), key, spec, out
-        )
+        run = book.start_run(spec.name, key, hidden_seed, layer.describe())
+        store = _Store(book, run, key, spec, out, report_writer(spec, out))
         _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
         results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
         book.close()
@@ -170,6 +170,7 @@ class _Store:
     key: str
     spec: Assignment
     out: Path
+    reports: ReportWriter
     graded: int = 0
     failures: list[SubmissionResult] = field(default_factory=list)
 
@@ -180,7 +181,7 @@ class _Store:
             self.book.record(self.run, self.key, content_hash, result)
             self.graded += 1
             result = self.book.with_grades(result)
-        write_report(result, self.spec, self.out)
+        write_report(result, self.spec, self.out, self.reports)
 
 
 def _grade_all(

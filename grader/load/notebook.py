@@ -84,8 +84,11 @@ def _plain_cells(data: bytes) -> list[dict[str, Any]] | None:
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             return None
         source = cell.get("source")
-        if isinstance(source, list) and all(isinstance(line, str) for line in source):
-            source = "".join(source)
+        if isinstance(source, list):
+            try:
+                source = "".join(source)  # in one call: a line that is not text raises
+            except TypeError:
+                return None
         metadata = cell.get("metadata", {})
         if not isinstance(source, str) or not isinstance(metadata, dict):
             return None

@@ -18,6 +18,8 @@ from rich.text import Text
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]!|~#])")
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+_BACKTICKS = re.compile(r"`+")
+_SPACE = re.compile(r"\s+")
 # an absolute path of at least two parts, not inside a word ("N/A", "1/2" stay): the folders
 # before its last part are dropped
 _ABSOLUTE = re.compile(r"(?<![\w.~/\\-])/(?:[^\s/'\"<>|`]+/)+(?=[^\s/])")
@@ -47,8 +49,8 @@ def markdown_text(text: str) -> str:
 
 def markdown_code(text: str) -> str:
     """Markdown: text as one inline code span that no backtick inside it can close."""
-    text = re.sub(r"\s+", " ", text).strip()
-    runs = [len(m) for m in re.findall(r"`+", text)]
+    text = _SPACE.sub(" ", text).strip()
+    runs = [len(m) for m in _BACKTICKS.findall(text)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}" if text else ""

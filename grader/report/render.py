@@ -55,6 +55,9 @@ SANDBOX_WORDS = {
 }
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_BACKTICKS = re.compile(r"`+")
+_SPACE = re.compile(r"\s+")
 
 
 def safe_filename(student: str) -> str:
@@ -82,16 +85,41 @@ def render_report(
     title: str = "",
 ) -> list[Path]:
     """Write ``out_dir/<student>.html`` and ``out_dir/<student>.md``; return both paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    context = {"r": _report_view(result, title)}
-    written = []
-    for suffix, template in ((".html", "report.html.j2"), (".md", "report.md.j2")):
-        path = _inside(out_dir, safe_filename(result.student) + suffix)
-        env = _environment(suffix, _search_path(templates_dir, result.assignment))
-        path.write_text(_render(env, template, context), encoding="utf-8")
-        written.append(path)
-    return written
+    return ReportWriter(out_dir, templates_dir, title).write(result)
+
+
+class ReportWriter:
+    """Writes students' reports into one folder: the folder is made and resolved, and each
+    assignment's templates are looked up, once, however many reports follow (a batch)."""
+
+    def __init__(self, out_dir: Path, templates_dir: Path | None = None, title: str = "") -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.root = self.out_dir.resolve()
+        self.templates_dir = templates_dir
+        self.title = title
+        self._templates: dict[str, list[tuple[str, jinja2.Template]]] = {}
+
+    def write(self, result: SubmissionResult) -> list[Path]:
+        """Write ``<student>.html`` and ``<student>.md`` for ``result``; return both paths."""
+        context = {"r": _report_view(result, self.title)}
+        name = safe_filename(result.student)
+        written = []
+        for suffix, template in self._templates_for(result.assignment):
+            path = _inside(self.root, name + suffix, self.out_dir)
+            path.write_text(_render(template, context), encoding="utf-8")
+            written.append(path)
+        return written
+
+    def _templates_for(self, assignment: str) -> list[tuple[str, jinja2.Template]]:
+        """The HTML and Markdown report templates of ``assignment``, loaded once."""
+        if assignment not in self._templates:
+            search_path = _search_path(self.templates_dir, assignment)
+            self._templates[assignment] = [
+                (suffix, _template(_environment(suffix, search_path), name))
+                for suffix, name in ((".html", "report.html.j2"), (".md", "report.md.j2"))
+            ]
+        return self._templates[assignment]
 
 
 def render_summary(
@@ -110,8 +138,8 @@ def render_summary(
     assignment = assignments.pop() if len(assignments) == 1 else ""
     env = _environment(".html", _search_path(templates_dir, assignment))
     view = _summary_view(results, title or assignment or "Assignment")
-    path = _inside(out_dir, "summary.html")
-    path.write_text(_render(env, "summary.html.j2", {"s": view}), encoding="utf-8")
+    path = _inside(out_dir.resolve(), "summary.html", out_dir)
+    path.write_text(_render(_template(env, "summary.html.j2"), {"s": view}), encoding="utf-8")
     return path
 
 
@@ -333,13 +361,29 @@ def _written_answers(
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    """The template rendered; a template that cannot be is a CourseError naming its file and
-    line (a syntax error, or a name it uses that the report does not have)."""
-    where = name
+def _template(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """The template ``name``; one that cannot be compiled is a CourseError naming its file
+    and line."""
     try:
-        template = env.get_template(name)
-        where = template.filename or name
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CourseError(
+            f"{exc.filename or name}:{exc.lineno}: {exc.message}; fix the template "
+            f"(the defaults are in {BUILTIN_TEMPLATES})"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise CourseError(
+            f"{name}: {exc.message or type(exc).__name__}; fix the template (the names a "
+            f"report has are in {BUILTIN_TEMPLATES / name})"
+        ) from None
+
+
+def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """The template rendered; one that cannot be is a CourseError naming its file and line
+    (a name it uses that the report does not have, or a syntax error in one it includes)."""
+    name = template.name or ""
+    where = template.filename or name
+    try:
         return template.render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise CourseError(
@@ -378,10 +422,13 @@ def _percent(part: float, whole: float) -> float:
     return float(f"{100.0 * part / whole:.1f}") if whole > 0 else 0.0
 
 
-def _inside(out_dir: Path, name: str) -> Path:
-    """``out_dir / name``, refusing anything that would land elsewhere."""
-    path = (out_dir / name).resolve()
-    if path.parent != out_dir.resolve():
+def _inside(root: Path, name: str, out_dir: Path) -> Path:
+    """``root / name`` (``root``: ``out_dir`` resolved), refusing anything that would land
+    elsewhere. A plain file name that is not a symbolic link needs no resolving."""
+    path = root / name
+    if "/" in name or name in (".", "..") or path.is_symlink():
+        path = path.resolve()
+    if path.parent != root:
         raise ValueError(f"refusing to write {name!r} outside {out_dir}")
     return path
 
@@ -423,12 +470,12 @@ def _environment(kind: str, search_path: tuple[Path, ...]) -> jinja2.Environment
 def _code_spans(text: str) -> Markup:
     """HTML: the text escaped, then its `backticked` parts set as <code>."""
     escaped = str(escape(text))
-    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped))
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
 
 
 def _fenced(text: str, info: str = "text") -> str:
     """Markdown: ``text`` in a fenced code block no backtick run inside it can close."""
-    runs = [len(m) for m in re.findall(r"`+", text)]
+    runs = [len(m) for m in _BACKTICKS.findall(text)]
     fence = "`" * max(3, max(runs, default=0) + 1)
     body = text if text.endswith("\n") else text + "\n"
     return f"{fence}{info}\n{body}{fence}"
@@ -441,7 +488,7 @@ def _blockquote(text: str) -> str:
 
 def _table_cell(text: Any) -> str:
     """Markdown: text that stays inside one table cell."""
-    return re.sub(r"\s+", " ", str(text)).replace("|", "\\|").strip()
+    return _SPACE.sub(" ", str(text)).replace("|", "\\|").strip()
 
 
 def _text_bar(percent: float, width: int = 20) -> str:

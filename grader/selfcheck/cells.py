@@ -67,9 +67,13 @@ def checker_names(sources: Iterable[str]) -> set[str]:
 def is_selfcheck_source(source: str, checkers: set[str]) -> bool:
     """True for a cell that only creates the Notebook or runs its checks (``checkers`` are the
     variables holding one), with nothing of the student's own: it is left out when graded."""
-    lines = [line.strip() for line in source.splitlines()]
-    code = [line for line in lines if line and not line.startswith("#")]
-    return bool(code) and all(_selfcheck_line(line, checkers) for line in code)
+    code = (line for line in map(str.strip, source.splitlines()) if line and line[0] != "#")
+    found = False
+    for line in code:  # a student's cell usually stops at its first line
+        if not _selfcheck_line(line, checkers):
+            return False
+        found = True
+    return found
 
 
 def _selfcheck_line(line: str, checkers: set[str]) -> bool:

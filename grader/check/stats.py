@@ -147,7 +147,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -174,12 +174,18 @@ def _special() -> Any:
 
 @dataclass(frozen=True)
 class Finding:
-    """One test's result: its p-value and, in plain words, what it saw."""
+    """One test's result: its p-value and, in plain words, what it saw (the words written only
+    when asked for: most findings pass and are never shown)."""
 
     name: str  # "variance", "tails beyond 3σ", "independence between calls", ...
     kind: str  # mean | variance | tails | shape | dependence
     p_value: float
-    words: str  # what the sample shows, for the feedback
+    text: str | Callable[[], str]  # the words, or a function that writes them
+
+    @property
+    def words(self) -> str:
+        """What the sample shows, for the feedback."""
+        return self.text if isinstance(self.text, str) else self.text()
 
 
 @dataclass(frozen=True)
@@ -529,8 +535,12 @@ def normal_evidence(z: Standardised, expected: Normal, alpha: float) -> Evidence
 def _mean(z: Standardised) -> Finding:
     m = z.matrices.size
     statistic = z.total / np.sqrt(m)
-    words = f"the mean is {statistic / np.sqrt(m):+.3g}σ"
-    return Finding("mean", "mean", _two_sided_normal(statistic), words)
+    return Finding(
+        "mean",
+        "mean",
+        _two_sided_normal(statistic),
+        lambda: f"the mean is {statistic / np.sqrt(m):+.3g}σ",
+    )
 
 
 def _variance(z: Standardised) -> Finding:
@@ -539,7 +549,7 @@ def _variance(z: Standardised) -> Finding:
         "variance",
         "variance",
         _two_sided_chi2(z.squares, m),
-        f"the variance is {z.squares / m:.4g}× the expected one",
+        lambda: f"the variance is {z.squares / m:.4g}× the expected one",
     )
 
 
@@ -576,24 +586,36 @@ def _counts(flat: np.ndarray) -> list[Finding]:
     findings = []
     tail_values, centre_values = p_values[: len(tails)], p_values[len(tails) : -1]
     for c, count, p, p_value in zip(TAIL_THRESHOLDS, tails, tail_p, tail_values, strict=True):
-        heavier = "heavier" if count > m * p else "lighter"
-        words = (
-            f"{count} of {m:,} values lie beyond {c:g}σ where about {m * p:,.0f} would for a "
-            f"normal: the tails are {heavier} than a normal's"
-        )
+        words = functools.partial(_tail_words, c, count, m, p)
         findings.append(Finding(f"tails beyond {c:g}σ", "tails", p_value, words))
     for c, count, p, p_value in zip(
         CENTRE_THRESHOLDS, centre, centre_p, centre_values, strict=True
     ):
-        words = (
-            f"{count:,} of {m:,} values lie within ±{c:g}σ where about {m * p:,.0f} would for "
-            "a normal: the shape of the distribution is not a normal's"
-        )
+        words = functools.partial(_centre_words, c, count, m, p)
         findings.append(Finding(f"shape within {c:g}σ", "shape", p_value, words))
-    words = f"{positive:,} of {m:,} values are above the mean: the distribution is lopsided"
+    words = functools.partial(_symmetry_words, positive, m)
     findings.append(Finding("symmetry", "shape", p_values[-1], words))
     findings.append(_weighted_tails(m, tails, centre))
     return findings
+
+
+def _tail_words(c: float, count: int, m: int, p: float) -> str:
+    heavier = "heavier" if count > m * p else "lighter"
+    return (
+        f"{count} of {m:,} values lie beyond {c:g}σ where about {m * p:,.0f} would for a "
+        f"normal: the tails are {heavier} than a normal's"
+    )
+
+
+def _centre_words(c: float, count: int, m: int, p: float) -> str:
+    return (
+        f"{count:,} of {m:,} values lie within ±{c:g}σ where about {m * p:,.0f} would for "
+        "a normal: the shape of the distribution is not a normal's"
+    )
+
+
+def _symmetry_words(positive: int, m: int) -> str:
+    return f"{positive:,} of {m:,} values are above the mean: the distribution is lopsided"
 
 
 @functools.cache
@@ -629,12 +651,15 @@ def _weighted_tails(m: int, tails: list[int], centre: list[int]) -> Finding:
     total = sum(w * n for w, n in zip(BIN_WEIGHTS, bins, strict=True))
     probabilities = _bin_probabilities()
     expected = m * sum(w * p for w, p in zip(BIN_WEIGHTS, probabilities, strict=True))
-    words = (
-        f"{bins[4] + bins[5]:,} of {m:,} values lie beyond 3σ and {bins[0]:,} within 0.5σ, "
-        f"{bins[2]:,} between 1σ and 2σ, where a normal puts about "
-        f"{m * (probabilities[4] + probabilities[5]):,.0f}, {m * probabilities[0]:,.0f} and "
-        f"{m * probabilities[2]:,.0f}: the tails are heavier than a normal's"
-    )
+
+    def words() -> str:
+        return (
+            f"{bins[4] + bins[5]:,} of {m:,} values lie beyond 3σ and {bins[0]:,} within 0.5σ, "
+            f"{bins[2]:,} between 1σ and 2σ, where a normal puts about "
+            f"{m * (probabilities[4] + probabilities[5]):,.0f}, {m * probabilities[0]:,.0f} and "
+            f"{m * probabilities[2]:,.0f}: the tails are heavier than a normal's"
+        )
+
     p = _chernoff_tail(total, m, BIN_WEIGHTS, probabilities) if total > expected else 1.0
     return Finding("tails, weighted", "tails", p, words)
 
@@ -686,15 +711,19 @@ def _lags(z: Standardised) -> list[Finding]:
     lags = ((axis, k) for axis in (-1, -2) for k in LAGS)
     for (axis, k), r, p, (*_, n) in zip(lags, rs, p_values, sums, strict=True):
         along = "along rows" if axis == -1 else "along columns"
-        unit = ("column" if axis == -1 else "row") + ("s" if k > 1 else "")
-        where = "in a row" if axis == -1 else "in a column"
-        words = (
-            f"entries {k} {unit} apart {where} are correlated (r = {r:.3g}); every value must be "
-            "drawn independently of the others"
-        )
-        words = words if n else ""  # too short for this lag: no pair, nothing seen
+        # too short for this lag: no pair, nothing seen
+        words = functools.partial(_lag_words, axis, k, r) if n else ""
         findings.append(Finding(f"independence {along}, lag {k}", "dependence", p, words))
     return findings
+
+
+def _lag_words(axis: int, k: int, r: float) -> str:
+    unit = ("column" if axis == -1 else "row") + ("s" if k > 1 else "")
+    where = "in a row" if axis == -1 else "in a column"
+    return (
+        f"entries {k} {unit} apart {where} are correlated (r = {r:.3g}); every value must be "
+        "drawn independently of the others"
+    )
 
 
 def _lag_sums(z: Standardised, axis: int, k: int) -> tuple[float, float, float, int]:
@@ -743,29 +772,35 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
     gram = unit @ unit.transpose(0, 2, 1)
     np.abs(gram, out=gram)
     gram.reshape(count, -1)[:, :: rows + 1] = 0.0  # the diagonal: a row with itself
-    where = np.unravel_index(int(np.argmax(gram)), gram.shape)
-    largest = min(float(gram[where]), 1.0)
+    where = int(np.argmax(gram))  # into the flattened stack
+    largest = min(float(gram.reshape(-1)[where]), 1.0)
     pairs = count * rows * (rows - 1) // 2
     rounding = (n + 2) * 2.0**-24
     p = min(1.0, pairs * _beta_tail(max(largest - rounding, 0.0), n))
-    i, j = sorted((int(where[1]), int(where[2])))
-    singular = of[:-1]
-    words = (
-        f"{singular}s {i + 1} and {j + 1} are correlated (r = {largest:.3g})"
-        + (": one is a copy of the other" if largest > 0.999 else "")
-        + f"; every {singular} must be drawn independently of the others"
-    )
+
+    def words() -> str:
+        i, j = sorted(divmod(where % (rows * rows), rows))
+        singular = of[:-1]
+        return (
+            f"{singular}s {i + 1} and {j + 1} are correlated (r = {largest:.3g})"
+            + (": one is a copy of the other" if largest > 0.999 else "")
+            + f"; every {singular} must be drawn independently of the others"
+        )
+
     return Finding(name, "dependence", p, words)
 
 
 def _calls(matrices: np.ndarray) -> Finding:
     half = matrices.shape[0] // 2
     r, p = _correlation(matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2])
-    words = (
-        f"calls with different generators returned correlated values (r = {r:.3g})"
-        + (": the same matrix every time" if r > 0.999 else "")
-        + "; is `rng` used for every draw, with no seed of your own inside the function?"
-    )
+
+    def words() -> str:
+        return (
+            f"calls with different generators returned correlated values (r = {r:.3g})"
+            + (": the same matrix every time" if r > 0.999 else "")
+            + "; is `rng` used for every draw, with no seed of your own inside the function?"
+        )
+
     return Finding("independence between calls", "dependence", p, words)
 
 

@@ -146,6 +146,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -676,12 +677,15 @@ def _chernoff_tail(
     if mean >= top:  # every value in the top bin: S ≥ total exactly when all are there
         return math.exp(m * math.log(sum(p for w, p in zip(weights, probs) if w == top)))
 
+    shifts = [w - top for w in weights]
+
     def tilted(theta: float) -> tuple[float, float, float]:
-        """Λ(θ), Λ'(θ) and Λ''(θ), without overflow."""
-        terms = [p * math.exp(theta * (w - top)) for w, p in zip(weights, probs)]
+        """Λ(θ), Λ'(θ) and Λ''(θ), without overflow (t·w·w is (t·w)·w: the products reused)."""
+        terms = [p * math.exp(theta * s) for s, p in zip(shifts, probs)]
+        weighted = list(map(operator.mul, terms, weights))
         norm = sum(terms)
-        first = sum(t * w for t, w in zip(terms, weights)) / norm
-        second = sum(t * w * w for t, w in zip(terms, weights)) / norm - first * first
+        first = sum(weighted) / norm
+        second = sum(map(operator.mul, weighted, weights)) / norm - first * first
         return theta * top + math.log(norm), first, max(second, 1e-300)
 
     low, high, theta = 0.0, math.inf, 0.0

@@ -522,11 +522,13 @@ def normal_evidence(z: Standardised, expected: Normal, alpha: float) -> Evidence
     matrices, flat = z.matrices, z.flat
     # in this order, which breaks ties between p-values that underflow to 0 in the feedback
     findings = [_mean(z), _variance(z)]
-    if matrices.shape[0] >= 2:
-        findings.append(_calls(matrices))
+    correlations = [_calls(matrices)] if matrices.shape[0] >= 2 else []
     first = matrices[:1]  # a pattern of copies repeats in every call; one matrix is enough
-    findings += [_pairs(first, "rows"), _pairs(first.transpose(0, 2, 1), "columns")]
-    findings += _lags(z)
+    correlations += [_pairs(first, "rows"), _pairs(first.transpose(0, 2, 1), "columns")]
+    correlations += _lags(z)
+    # their Beta tails in one vector call (the same numbers as one scalar call each)
+    tails = _beta_tails([c.r for c in correlations], [c.n for c in correlations])
+    findings += [c.finding(tail) for c, tail in zip(correlations, tails, strict=True)]
     findings += _counts(flat)
     level = alpha / len(findings)  # == alpha / tests_run(shape): the union bound
     mean, var = z.moments(expected.mean, expected.std)
@@ -705,20 +707,33 @@ def _chernoff_tail(
     return math.exp(min(log_bound, 0.0))
 
 
-def _lags(z: Standardised) -> list[Finding]:
-    """The lag tests along rows, then along columns, k in LAGS; their Beta tails in one vector
-    call (the same numbers as one scalar call each)."""
-    sums = [_lag_sums(z, axis, k) for axis in (-1, -2) for k in LAGS]
-    rs = [_correlation_of(ab, aa, bb) for ab, aa, bb, _ in sums]
-    p_values = _beta_tails([abs(r) for r in rs], [n for *_, n in sums])
-    findings = []
-    lags = ((axis, k) for axis in (-1, -2) for k in LAGS)
-    for (axis, k), r, p, (*_, n) in zip(lags, rs, p_values, sums, strict=True):
+class Correlation(NamedTuple):
+    """A dependence test before its Beta tail: |r| of n pairs. Its p-value is
+    min(1, times · P(|R| ≥ r)): times is the number of correlations r is the largest of."""
+
+    name: str
+    r: float
+    n: int
+    times: int
+    words: str | Callable[[], str]
+
+    def finding(self, tail: float) -> Finding:
+        """The test's finding, given P(|R| ≥ r)."""
+        return Finding(self.name, "dependence", min(1.0, self.times * tail), self.words)
+
+
+def _lags(z: Standardised) -> list[Correlation]:
+    """The lag tests along rows, then along columns, k in LAGS."""
+    correlations = []
+    for axis in (-1, -2):
         along = "along rows" if axis == -1 else "along columns"
-        # too short for this lag: no pair, nothing seen
-        words = functools.partial(_lag_words, axis, k, r) if n else ""
-        findings.append(Finding(f"independence {along}, lag {k}", "dependence", p, words))
-    return findings
+        for k in LAGS:
+            ab, aa, bb, n = _lag_sums(z, axis, k)
+            r = _correlation_of(ab, aa, bb)
+            # too short for this lag: no pair, nothing seen
+            words = functools.partial(_lag_words, axis, k, r) if n else ""
+            correlations.append(Correlation(f"independence {along}, lag {k}", abs(r), n, 1, words))
+    return correlations
 
 
 def _lag_words(axis: int, k: int, r: float) -> str:
@@ -757,7 +772,7 @@ def _lag_sums(z: Standardised, axis: int, k: int) -> tuple[float, float, float, 
     return ab, float(lines[:, 0].sum()), float(lines[:, 1].sum()), pairs
 
 
-def _pairs(matrices: np.ndarray, of: str) -> Finding:
+def _pairs(matrices: np.ndarray, of: str) -> Correlation:
     """The most correlated pair of rows (of columns, given the transpose) of any matrix.
 
     The products run in float32 (half the time of float64). A float32 dot product of two unit
@@ -767,7 +782,7 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
     count, rows, n = matrices.shape
     name = f"independence between {of}"
     if rows < 2 or n < 2:
-        return Finding(name, "dependence", 1.0, "")
+        return Correlation(name, 0.0, 0, 1, "")  # no pair: p = 1
     norms = np.sqrt(np.einsum("lij,lij->li", matrices, matrices))
     norms[norms == 0] = 1.0  # a zero row correlates with nothing
     # divided in float64 and rounded to float32 in one pass, in the layout of ``matrices``
@@ -780,7 +795,6 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
     largest = min(float(gram.reshape(-1)[where]), 1.0)
     pairs = count * rows * (rows - 1) // 2
     rounding = (n + 2) * 2.0**-24
-    p = min(1.0, pairs * _beta_tail(max(largest - rounding, 0.0), n))
 
     def words() -> str:
         i, j = sorted(divmod(where % (rows * rows), rows))
@@ -791,12 +805,13 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
             + f"; every {singular} must be drawn independently of the others"
         )
 
-    return Finding(name, "dependence", p, words)
+    return Correlation(name, max(largest - rounding, 0.0), n, pairs, words)
 
 
-def _calls(matrices: np.ndarray) -> Finding:
+def _calls(matrices: np.ndarray) -> Correlation:
     half = matrices.shape[0] // 2
-    r, p = _correlation(matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2])
+    a, b = matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2]
+    r = _correlation_of(_dot(a, b), _dot(a, a), _dot(b, b))
 
     def words() -> str:
         return (
@@ -805,7 +820,7 @@ def _calls(matrices: np.ndarray) -> Finding:
             + "; is `rng` used for every draw, with no seed of your own inside the function?"
         )
 
-    return Finding("independence between calls", "dependence", p, words)
+    return Correlation("independence between calls", abs(r), a.size, 1, words)
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -841,7 +856,7 @@ def _beta_tail(r: float, n: int) -> float:
 def _beta_tails(rs: list[float], ns: list[int]) -> list[float]:
     """``_beta_tail`` of each (r, n), in one vector call of betainc (the same numbers as one
     scalar call each)."""
-    r2 = np.clip(np.square(np.array(rs, dtype=np.float64)), 0.0, 1.0)
+    r2 = np.minimum(np.square(np.array(rs, dtype=np.float64)), 1.0)  # a square: ≥ 0 or NaN
     n = np.array(ns, dtype=np.float64)
     tails = _special().betainc((n - 1) / 2, 0.5, 1.0 - r2)
     return [1.0 if count < 2 else p for count, p in zip(ns, tails.tolist(), strict=True)]

@@ -146,10 +146,11 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -172,14 +173,20 @@ def _special() -> Any:
     return special
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One test's result: its p-value and, in plain words, what it saw."""
+class Finding(NamedTuple):
+    """One test's result: its p-value and, in plain words, what it saw (the words written only
+    when asked for: most findings pass and are never shown). A named tuple: some twenty are made
+    per sample, at a quarter of a frozen dataclass's cost each."""
 
     name: str  # "variance", "tails beyond 3σ", "independence between calls", ...
     kind: str  # mean | variance | tails | shape | dependence
     p_value: float
-    words: str  # what the sample shows, for the feedback
+    text: str | Callable[[], str]  # the words, or a function that writes them
+
+    @property
+    def words(self) -> str:
+        """What the sample shows, for the feedback."""
+        return self.text if isinstance(self.text, str) else self.text()
 
 
 @dataclass(frozen=True)
@@ -192,9 +199,9 @@ class Evidence:
     var: float
     size: int
 
-    @property
+    @functools.cached_property
     def rejected(self) -> tuple[Finding, ...]:
-        """The tests that rejected, the most decisive first."""
+        """The tests that rejected, the most decisive first (found once: asked for twice)."""
         return tuple(
             sorted((f for f in self.findings if f.p_value < self.level), key=lambda f: f.p_value)
         )
@@ -515,11 +522,13 @@ def normal_evidence(z: Standardised, expected: Normal, alpha: float) -> Evidence
     matrices, flat = z.matrices, z.flat
     # in this order, which breaks ties between p-values that underflow to 0 in the feedback
     findings = [_mean(z), _variance(z)]
-    if matrices.shape[0] >= 2:
-        findings.append(_calls(matrices))
+    correlations = [_calls(matrices)] if matrices.shape[0] >= 2 else []
     first = matrices[:1]  # a pattern of copies repeats in every call; one matrix is enough
-    findings += [_pairs(first, "rows"), _pairs(first.transpose(0, 2, 1), "columns")]
-    findings += _lags(z)
+    correlations += [_pairs(first, "rows"), _pairs(first.transpose(0, 2, 1), "columns")]
+    correlations += _lags(z)
+    # their Beta tails in one vector call (the same numbers as one scalar call each)
+    tails = _beta_tails([c.r for c in correlations], [c.n for c in correlations])
+    findings += [c.finding(tail) for c, tail in zip(correlations, tails, strict=True)]
     findings += _counts(flat)
     level = alpha / len(findings)  # == alpha / tests_run(shape): the union bound
     mean, var = z.moments(expected.mean, expected.std)
@@ -529,17 +538,21 @@ def normal_evidence(z: Standardised, expected: Normal, alpha: float) -> Evidence
 def _mean(z: Standardised) -> Finding:
     m = z.matrices.size
     statistic = z.total / np.sqrt(m)
-    words = f"the mean is {statistic / np.sqrt(m):+.3g}σ"
-    return Finding("mean", "mean", _two_sided_normal(statistic), words)
+    return Finding(
+        "mean",
+        "mean",
+        _two_sided_normal(statistic),
+        lambda: f"the mean is {statistic / np.sqrt(m):+.3g}σ",
+    )
 
 
 def _variance(z: Standardised) -> Finding:
-    m = z.matrices.size
+    m, squares = z.matrices.size, z.squares
     return Finding(
         "variance",
         "variance",
         _two_sided_chi2(z.squares, m),
-        f"the variance is {z.squares / m:.4g}× the expected one",
+        lambda: f"the variance is {squares / m:.4g}× the expected one",
     )
 
 
@@ -576,24 +589,36 @@ def _counts(flat: np.ndarray) -> list[Finding]:
     findings = []
     tail_values, centre_values = p_values[: len(tails)], p_values[len(tails) : -1]
     for c, count, p, p_value in zip(TAIL_THRESHOLDS, tails, tail_p, tail_values, strict=True):
-        heavier = "heavier" if count > m * p else "lighter"
-        words = (
-            f"{count} of {m:,} values lie beyond {c:g}σ where about {m * p:,.0f} would for a "
-            f"normal: the tails are {heavier} than a normal's"
-        )
+        words = functools.partial(_tail_words, c, count, m, p)
         findings.append(Finding(f"tails beyond {c:g}σ", "tails", p_value, words))
     for c, count, p, p_value in zip(
         CENTRE_THRESHOLDS, centre, centre_p, centre_values, strict=True
     ):
-        words = (
-            f"{count:,} of {m:,} values lie within ±{c:g}σ where about {m * p:,.0f} would for "
-            "a normal: the shape of the distribution is not a normal's"
-        )
+        words = functools.partial(_centre_words, c, count, m, p)
         findings.append(Finding(f"shape within {c:g}σ", "shape", p_value, words))
-    words = f"{positive:,} of {m:,} values are above the mean: the distribution is lopsided"
+    words = functools.partial(_symmetry_words, positive, m)
     findings.append(Finding("symmetry", "shape", p_values[-1], words))
     findings.append(_weighted_tails(m, tails, centre))
     return findings
+
+
+def _tail_words(c: float, count: int, m: int, p: float) -> str:
+    heavier = "heavier" if count > m * p else "lighter"
+    return (
+        f"{count} of {m:,} values lie beyond {c:g}σ where about {m * p:,.0f} would for a "
+        f"normal: the tails are {heavier} than a normal's"
+    )
+
+
+def _centre_words(c: float, count: int, m: int, p: float) -> str:
+    return (
+        f"{count:,} of {m:,} values lie within ±{c:g}σ where about {m * p:,.0f} would for "
+        "a normal: the shape of the distribution is not a normal's"
+    )
+
+
+def _symmetry_words(positive: int, m: int) -> str:
+    return f"{positive:,} of {m:,} values are above the mean: the distribution is lopsided"
 
 
 @functools.cache
@@ -629,12 +654,15 @@ def _weighted_tails(m: int, tails: list[int], centre: list[int]) -> Finding:
     total = sum(w * n for w, n in zip(BIN_WEIGHTS, bins, strict=True))
     probabilities = _bin_probabilities()
     expected = m * sum(w * p for w, p in zip(BIN_WEIGHTS, probabilities, strict=True))
-    words = (
-        f"{bins[4] + bins[5]:,} of {m:,} values lie beyond 3σ and {bins[0]:,} within 0.5σ, "
-        f"{bins[2]:,} between 1σ and 2σ, where a normal puts about "
-        f"{m * (probabilities[4] + probabilities[5]):,.0f}, {m * probabilities[0]:,.0f} and "
-        f"{m * probabilities[2]:,.0f}: the tails are heavier than a normal's"
-    )
+
+    def words() -> str:
+        return (
+            f"{bins[4] + bins[5]:,} of {m:,} values lie beyond 3σ and {bins[0]:,} within 0.5σ, "
+            f"{bins[2]:,} between 1σ and 2σ, where a normal puts about "
+            f"{m * (probabilities[4] + probabilities[5]):,.0f}, {m * probabilities[0]:,.0f} and "
+            f"{m * probabilities[2]:,.0f}: the tails are heavier than a normal's"
+        )
+
     p = _chernoff_tail(total, m, BIN_WEIGHTS, probabilities) if total > expected else 1.0
     return Finding("tails, weighted", "tails", p, words)
 
@@ -651,12 +679,15 @@ def _chernoff_tail(
     if mean >= top:  # every value in the top bin: S ≥ total exactly when all are there
         return math.exp(m * math.log(sum(p for w, p in zip(weights, probs) if w == top)))
 
+    shifts = [w - top for w in weights]
+
     def tilted(theta: float) -> tuple[float, float, float]:
-        """Λ(θ), Λ'(θ) and Λ''(θ), without overflow."""
-        terms = [p * math.exp(theta * (w - top)) for w, p in zip(weights, probs)]
+        """Λ(θ), Λ'(θ) and Λ''(θ), without overflow (t·w·w is (t·w)·w: the products reused)."""
+        terms = [p * math.exp(theta * s) for s, p in zip(shifts, probs)]
+        weighted = list(map(operator.mul, terms, weights))
         norm = sum(terms)
-        first = sum(t * w for t, w in zip(terms, weights)) / norm
-        second = sum(t * w * w for t, w in zip(terms, weights)) / norm - first * first
+        first = sum(weighted) / norm
+        second = sum(map(operator.mul, weighted, weights)) / norm - first * first
         return theta * top + math.log(norm), first, max(second, 1e-300)
 
     low, high, theta = 0.0, math.inf, 0.0
@@ -676,25 +707,42 @@ def _chernoff_tail(
     return math.exp(min(log_bound, 0.0))
 
 
-def _lags(z: Standardised) -> list[Finding]:
-    """The lag tests along rows, then along columns, k in LAGS; their Beta tails in one vector
-    call (the same numbers as one scalar call each)."""
-    sums = [_lag_sums(z, axis, k) for axis in (-1, -2) for k in LAGS]
-    rs = [_correlation_of(ab, aa, bb) for ab, aa, bb, _ in sums]
-    p_values = _beta_tails([abs(r) for r in rs], [n for *_, n in sums])
-    findings = []
-    lags = ((axis, k) for axis in (-1, -2) for k in LAGS)
-    for (axis, k), r, p, (*_, n) in zip(lags, rs, p_values, sums, strict=True):
+class Correlation(NamedTuple):
+    """A dependence test before its Beta tail: |r| of n pairs. Its p-value is
+    min(1, times · P(|R| ≥ r)): times is the number of correlations r is the largest of."""
+
+    name: str
+    r: float
+    n: int
+    times: int
+    words: str | Callable[[], str]
+
+    def finding(self, tail: float) -> Finding:
+        """The test's finding, given P(|R| ≥ r)."""
+        return Finding(self.name, "dependence", min(1.0, self.times * tail), self.words)
+
+
+def _lags(z: Standardised) -> list[Correlation]:
+    """The lag tests along rows, then along columns, k in LAGS."""
+    correlations = []
+    for axis in (-1, -2):
         along = "along rows" if axis == -1 else "along columns"
-        unit = ("column" if axis == -1 else "row") + ("s" if k > 1 else "")
-        where = "in a row" if axis == -1 else "in a column"
-        words = (
-            f"entries {k} {unit} apart {where} are correlated (r = {r:.3g}); every value must be "
-            "drawn independently of the others"
-        )
-        words = words if n else ""  # too short for this lag: no pair, nothing seen
-        findings.append(Finding(f"independence {along}, lag {k}", "dependence", p, words))
-    return findings
+        for k in LAGS:
+            ab, aa, bb, n = _lag_sums(z, axis, k)
+            r = _correlation_of(ab, aa, bb)
+            # too short for this lag: no pair, nothing seen
+            words = functools.partial(_lag_words, axis, k, r) if n else ""
+            correlations.append(Correlation(f"independence {along}, lag {k}", abs(r), n, 1, words))
+    return correlations
+
+
+def _lag_words(axis: int, k: int, r: float) -> str:
+    unit = ("column" if axis == -1 else "row") + ("s" if k > 1 else "")
+    where = "in a row" if axis == -1 else "in a column"
+    return (
+        f"entries {k} {unit} apart {where} are correlated (r = {r:.3g}); every value must be "
+        "drawn independently of the others"
+    )
 
 
 def _lag_sums(z: Standardised, axis: int, k: int) -> tuple[float, float, float, int]:
@@ -724,7 +772,7 @@ def _lag_sums(z: Standardised, axis: int, k: int) -> tuple[float, float, float, 
     return ab, float(lines[:, 0].sum()), float(lines[:, 1].sum()), pairs
 
 
-def _pairs(matrices: np.ndarray, of: str) -> Finding:
+def _pairs(matrices: np.ndarray, of: str) -> Correlation:
     """The most correlated pair of rows (of columns, given the transpose) of any matrix.
 
     The products run in float32 (half the time of float64). A float32 dot product of two unit
@@ -734,7 +782,7 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
     count, rows, n = matrices.shape
     name = f"independence between {of}"
     if rows < 2 or n < 2:
-        return Finding(name, "dependence", 1.0, "")
+        return Correlation(name, 0.0, 0, 1, "")  # no pair: p = 1
     norms = np.sqrt(np.einsum("lij,lij->li", matrices, matrices))
     norms[norms == 0] = 1.0  # a zero row correlates with nothing
     # divided in float64 and rounded to float32 in one pass, in the layout of ``matrices``
@@ -743,30 +791,36 @@ def _pairs(matrices: np.ndarray, of: str) -> Finding:
     gram = unit @ unit.transpose(0, 2, 1)
     np.abs(gram, out=gram)
     gram.reshape(count, -1)[:, :: rows + 1] = 0.0  # the diagonal: a row with itself
-    where = np.unravel_index(int(np.argmax(gram)), gram.shape)
-    largest = min(float(gram[where]), 1.0)
+    where = int(np.argmax(gram))  # into the flattened stack
+    largest = min(float(gram.reshape(-1)[where]), 1.0)
     pairs = count * rows * (rows - 1) // 2
     rounding = (n + 2) * 2.0**-24
-    p = min(1.0, pairs * _beta_tail(max(largest - rounding, 0.0), n))
-    i, j = sorted((int(where[1]), int(where[2])))
-    singular = of[:-1]
-    words = (
-        f"{singular}s {i + 1} and {j + 1} are correlated (r = {largest:.3g})"
-        + (": one is a copy of the other" if largest > 0.999 else "")
-        + f"; every {singular} must be drawn independently of the others"
-    )
-    return Finding(name, "dependence", p, words)
+
+    def words() -> str:
+        i, j = sorted(divmod(where % (rows * rows), rows))
+        singular = of[:-1]
+        return (
+            f"{singular}s {i + 1} and {j + 1} are correlated (r = {largest:.3g})"
+            + (": one is a copy of the other" if largest > 0.999 else "")
+            + f"; every {singular} must be drawn independently of the others"
+        )
+
+    return Correlation(name, max(largest - rounding, 0.0), n, pairs, words)
 
 
-def _calls(matrices: np.ndarray) -> Finding:
+def _calls(matrices: np.ndarray) -> Correlation:
     half = matrices.shape[0] // 2
-    r, p = _correlation(matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2])
-    words = (
-        f"calls with different generators returned correlated values (r = {r:.3g})"
-        + (": the same matrix every time" if r > 0.999 else "")
-        + "; is `rng` used for every draw, with no seed of your own inside the function?"
-    )
-    return Finding("independence between calls", "dependence", p, words)
+    a, b = matrices[0 : 2 * half : 2], matrices[1 : 2 * half : 2]
+    r = _correlation_of(_dot(a, b), _dot(a, a), _dot(b, b))
+
+    def words() -> str:
+        return (
+            f"calls with different generators returned correlated values (r = {r:.3g})"
+            + (": the same matrix every time" if r > 0.999 else "")
+            + "; is `rng` used for every draw, with no seed of your own inside the function?"
+        )
+
+    return Correlation("independence between calls", abs(r), a.size, 1, words)
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -802,7 +856,7 @@ def _beta_tail(r: float, n: int) -> float:
 def _beta_tails(rs: list[float], ns: list[int]) -> list[float]:
     """``_beta_tail`` of each (r, n), in one vector call of betainc (the same numbers as one
     scalar call each)."""
-    r2 = np.clip(np.square(np.array(rs, dtype=np.float64)), 0.0, 1.0)
+    r2 = np.minimum(np.square(np.array(rs, dtype=np.float64)), 1.0)  # a square: ≥ 0 or NaN
     n = np.array(ns, dtype=np.float64)
     tails = _special().betainc((n - 1) / 2, 0.5, 1.0 - r2)
     return [1.0 if count < 2 else p for count, p in zip(ns, tails.tolist(), strict=True)]

@@ -383,6 +383,17 @@ def test_one_writer_gives_each_assignment_its_own_templates(tmp_path):
     assert alone.read_bytes() == (tmp_path / "out" / "bob.html").read_bytes()
 
 
+def test_a_reports_folder_removed_during_a_batch_is_made_again(tmp_path):
+    """Nothing is lost and the batch goes on: the next report recreates the folder."""
+    import shutil
+
+    writer = ReportWriter(tmp_path / "out")
+    writer.write(graded(student="ann"))
+    shutil.rmtree(tmp_path / "out")
+    html, md = writer.write(graded(student="bob"))
+    assert html.exists() and md.exists() and html.parent == tmp_path / "out"
+
+
 def test_a_template_using_an_unknown_name_fails_loudly(tmp_path):
     (tmp_path / "report.html.j2").write_text("{{ r.no_such_thing }}")
     with pytest.raises(Exception, match="no_such_thing"):

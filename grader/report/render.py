@@ -107,7 +107,12 @@ class ReportWriter:
         written = []
         for suffix, template in self._templates_for(result.assignment):
             path = _inside(self.root, name + suffix, self.out_dir)
-            path.write_text(_render(template, context), encoding="utf-8")
+            text = _render(template, context)
+            try:
+                path.write_text(text, encoding="utf-8")
+            except FileNotFoundError:  # the folder was removed during the batch: made again
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
             written.append(path)
         return written
 

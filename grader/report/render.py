@@ -371,16 +371,8 @@ def _template(env: jinja2.Environment, name: str) -> jinja2.Template:
     and line."""
     try:
         return env.get_template(name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise CourseError(
-            f"{exc.filename or name}:{exc.lineno}: {exc.message}; fix the template "
-            f"(the defaults are in {BUILTIN_TEMPLATES})"
-        ) from None
     except jinja2.TemplateError as exc:
-        raise CourseError(
-            f"{name}: {exc.message or type(exc).__name__}; fix the template (the names a "
-            f"report has are in {BUILTIN_TEMPLATES / name})"
-        ) from None
+        raise _course_error(exc, name, name) from None
 
 
 def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
@@ -390,17 +382,23 @@ def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
     where = template.filename or name
     try:
         return template.render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise CourseError(
+    except jinja2.TemplateError as exc:
+        raise _course_error(exc, where, name, _template_line(exc, where)) from None
+
+
+def _course_error(
+    exc: jinja2.TemplateError, where: str, name: str, line: int | None = None
+) -> CourseError:
+    """What a course author reads of a template that fails: its file and line, and the fix."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return CourseError(
             f"{exc.filename or where}:{exc.lineno}: {exc.message}; fix the template "
             f"(the defaults are in {BUILTIN_TEMPLATES})"
-        ) from None
-    except jinja2.TemplateError as exc:
-        line = _template_line(exc, where)
-        raise CourseError(
-            f"{where}{f':{line}' if line else ''}: {exc.message or type(exc).__name__}; fix the "
-            f"template (the names a report has are in {BUILTIN_TEMPLATES / name})"
-        ) from None
+        )
+    return CourseError(
+        f"{where}{f':{line}' if line else ''}: {exc.message or type(exc).__name__}; fix the "
+        f"template (the names a report has are in {BUILTIN_TEMPLATES / name})"
+    )
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:

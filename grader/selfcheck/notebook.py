@@ -49,7 +49,7 @@ class Notebook:
         self._plan: Plan | None = None
         # scipy (for the statistics) loads meanwhile, so the first check does not wait for it
         threading.Thread(
-            target=importlib.import_module, args=("scipy.special",), daemon=True
+            target=importlib.import_module, args=("grader.check.special",), daemon=True
         ).start()
         try:
             self.path = find_bundle(bundle, assignment, _caller_namespace())

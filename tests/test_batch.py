@@ -271,3 +271,44 @@ def test_the_worker_pool_has_ended_when_grade_returns(
     assert not list(scratch.glob("grader-*"))  # the batch's, and its workers' inside it
     assert not multiprocessing.active_children()
     assert len(results_of(tmp_path / "out")) == 2 * len(EXAMPLES)
+
+
+def test_workers_started_before_the_course_check_grade_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command starts its workers before it checks the course, and grades with those same
+    workers: one pool for the whole batch, none started when grading begins."""
+    started: list[int] = []
+    pool = batch._pool
+
+    def counted(workers: int, *args: object) -> object:
+        started.append(workers)
+        return pool(workers, *args)
+
+    from grader.commands import grade as command
+
+    checked = command.check_course
+    at_check: list[int] = []
+
+    def check_course(*args: object) -> object:
+        at_check.append(len(started))
+        return checked(*args)
+
+    monkeypatch.setattr(batch, "_pool", counted)
+    monkeypatch.setattr(command, "check_course", check_course)
+    folder = class_of(tmp_path / "class", copies=2)
+    assert grade(folder, tmp_path / "out", "--workers", "2", "--sandbox", "process") == 0
+    assert at_check == [1] and started == [2]
+    assert not batch._EARLY and not multiprocessing.active_children()
+    assert len(results_of(tmp_path / "out")) == 2 * len(EXAMPLES)
+
+
+def test_workers_started_for_a_batch_that_never_begins_are_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    batch.start_workers(batch.Job("sheet3", str(ROOT), 3, "process"), 2)
+    assert list(tmp_path.glob("grader-batch-*"))
+    batch.close_batch()
+    assert not batch._EARLY and not multiprocessing.active_children()
+    assert not list(tmp_path.glob("grader-batch-*"))

@@ -42,7 +42,6 @@ __all__ = [
     "grade_one",
     "keep_plan",
     "start_here",
-    "start_workers",
     "workers_for",
 ]
 
@@ -61,7 +60,6 @@ class Job:
 _SERVERS: dict[tuple[Job, int], ForkServer] = {}
 _PLANS: dict[tuple[Job, int], Plan] = {}
 _CLOSING: list[threading.Thread] = []  # worker pools shutting down
-_EARLY: dict[Job, tuple[int, ProcessPoolExecutor, str]] = {}  # job -> (workers, pool, scratch)
 
 
 def _worker(job: Job) -> tuple[Plan, ForkServer]:
@@ -91,24 +89,6 @@ def start_here(job: Job) -> None:
     _server(job)
 
 
-def start_workers(job: Job, workers: int) -> None:
-    """Before a batch graded by worker processes: start them now, so that each boots its
-    sandboxed server and builds its plan while the caller checks the course (the warm process
-    they are forked from is ready before the caller is). Closed by :func:`close_batch` if the
-    batch never starts."""
-    if job in _EARLY:
-        return
-    scratch = tempfile.mkdtemp(prefix="grader-batch-")
-    pool = _pool(workers, scratch, job)
-    for _ in range(workers):  # each task sent before a worker is idle starts one more
-        pool.submit(_ready)
-    _EARLY[job] = (workers, pool, scratch)
-
-
-def _ready() -> None:
-    """The task that starts a worker before the batch's first submission."""
-
-
 def keep_plan(job: Job, plan: Plan) -> None:
     """Before a batch graded in this process: the plan the caller built for ``job`` (the same
     rubric, reference and hidden seed), so that grading does not build it again."""
@@ -127,9 +107,8 @@ def _start_worker(folder: str, job: Job) -> None:
     _use_scratch(folder)
     try:
         _worker(job)
-    except Exception:  # grade_one meets the same failure and reports it per submission (a
-        # course the caller's check refuses stops the batch before any submission is sent)
-        logger.debug("starting a worker", exc_info=True)
+    except Exception:  # grade_one meets the same failure and reports it per submission
+        logger.exception("starting a worker")
 
 
 def close_batch() -> None:
@@ -137,9 +116,6 @@ def close_batch() -> None:
     graded in this process), and the worker pools, still ending, awaited with their scratch
     removed. (The process's exit awaits them too.)"""
     _close_workers()
-    while _EARLY:  # started for a batch that never began (a course mistake, Ctrl-C)
-        _, (_, pool, scratch) = _EARLY.popitem()
-        _close_in_background(pool, scratch)
     while _CLOSING:
         _CLOSING.pop().join()
 
@@ -185,7 +161,8 @@ def _on_processes(
     pending = iter(submissions)
     suspects: deque[Submission] = deque()  # in flight when a worker died
     running: dict[Future[SubmissionResult], tuple[Submission, bool]] = {}  # -> (it, alone)
-    pool, scratch = _early_pool(job, workers)
+    scratch = tempfile.mkdtemp(prefix="grader-batch-")  # workers' scratch, even a killed one's
+    pool = _pool(workers, scratch, job)
     try:
         while True:
             if suspects:
@@ -219,25 +196,9 @@ def _on_processes(
             pool.shutdown(wait=True, cancel_futures=True)
             pool = _pool(workers, scratch, job)
     finally:  # the pool ends while the caller publishes: close_batch() waits for it
-        _close_in_background(pool, scratch)
-
-
-def _early_pool(job: Job, workers: int) -> tuple[ProcessPoolExecutor, str]:
-    """The pool :func:`start_workers` started for ``job``, or a new one; and the folder of its
-    workers' scratch (even a killed one's)."""
-    early = _EARLY.pop(job, None)
-    if early is not None and early[0] == workers:
-        return early[1], early[2]
-    if early is not None:
-        _close_in_background(early[1], early[2])
-    scratch = tempfile.mkdtemp(prefix="grader-batch-")
-    return _pool(workers, scratch, job), scratch
-
-
-def _close_in_background(pool: ProcessPoolExecutor, scratch: str) -> None:
-    closing = threading.Thread(target=_close_pool, args=(pool, scratch), name="batch-close")
-    closing.start()
-    _CLOSING.append(closing)
+        closing = threading.Thread(target=_close_pool, args=(pool, scratch), name="batch-close")
+        closing.start()
+        _CLOSING.append(closing)
 
 
 def _close_pool(pool: ProcessPoolExecutor, scratch: str) -> None:

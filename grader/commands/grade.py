@@ -24,15 +24,7 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import (
-    Job,
-    close_batch,
-    grade_many,
-    keep_plan,
-    start_here,
-    start_workers,
-    workers_for,
-)
+from grader.batch import Job, close_batch, grade_many, keep_plan, start_here, workers_for
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
@@ -72,26 +64,22 @@ def main(
     spec = load_assignment(infer_assignment(assignment, out=out, course=course), course)
     class_list = read_roster(roster) if roster else None
     shells = _find(paths, name_pattern, console)
-    pool = workers_for(len(shells), workers) if scheduler is None else 0  # workers started
-    here = pool == 1  # graded in this process
-    if pool > 1:
+    here = scheduler is None and workers_for(len(shells), workers) <= 1  # graded in this process
+    if not here and scheduler is None:
         warm_up()  # the workers' warm parent starts importing while this one goes on
     out.mkdir(parents=True, exist_ok=True)
     hidden_seed = _hidden_seed(out, spec, seed)
     layer = _sandbox(sandbox, console)
     job = Job(spec.name, str(spec.course), hidden_seed, layer.name)
+    if here:
+        start_here(job)  # the sandboxed server boots while the course is checked
     try:
-        if here:
-            start_here(job)  # the sandboxed server boots while the course is checked
-        elif pool:
-            start_workers(job, pool)  # the workers boot theirs while the course is checked
         plan = check_course(spec, hidden_seed)  # a course mistake stops here, before grading
         book = Gradebook(gradebook or out / "gradebook.sqlite")
         key = plan_key(spec, hidden_seed)
         batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
         del shells  # the batch holds what grading needs: each submission is read again in turn
-        # the workers started, whose servers are warm by now, even for a rerun with fewer left
-        workers = pool if pool > 1 else workers_for(len(batch.todo), workers)
+        workers = workers_for(len(batch.todo), workers)
         if scheduler is None and workers <= 1 and batch.todo:  # graded in this process
             keep_plan(job, plan)
         where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"

@@ -771,8 +771,8 @@ def nbgrader_versions() -> str:
 
 def grader_versions() -> str:
     code = (
-        "import importlib.metadata as md; print(', '.join(f'{p} {md.version(p)}' for p in "
-        "('grader', 'numpy', 'scipy')))"
+        "import importlib.metadata as md, grader; print(f'grader {grader.__version__}, ' + "
+        "', '.join(f'{p} {md.version(p)}' for p in ('numpy', 'scipy')))"
     )
     return _run_text([sys.executable, "-c", code])
 

@@ -514,11 +514,8 @@ def otter_verdicts(out: Path) -> dict[str, dict[str, bool]]:
 
 
 def otter_versions() -> str:
-    code = (
-        "import importlib.metadata as md; print(', '.join(f'{p} {md.version(p)}' for p in "
-        "('otter-grader', 'nbconvert', 'ipykernel', 'jupyter_client', 'numpy', 'scipy')))"
-    )
-    return _run_text([str(OTTER_VENV / "bin" / "python"), "-c", code])
+    packages = ("otter-grader", "nbconvert", "ipykernel", "jupyter_client", "numpy", "scipy")
+    return package_versions(OTTER_VENV / "bin" / "python", *packages)
 
 
 # ---------------------------------------------------------------------------- agreement
@@ -761,20 +758,24 @@ def _run_text(cmd: list[str]) -> str:
         return ""
 
 
-def nbgrader_versions() -> str:
+def package_versions(python: Path | str, *distributions: str) -> str:
+    """Each installed distribution's name and version, comma-separated, as ``python`` sees
+    them ("" if it cannot run)."""
     code = (
-        "import importlib.metadata as md; print(', '.join(f'{p} {md.version(p)}' for p in "
-        "('nbgrader', 'nbclient', 'ipykernel', 'jupyter_client', 'numpy', 'scipy')))"
+        "import importlib.metadata as md, sys; "
+        "print(', '.join(f'{p} {md.version(p)}' for p in sys.argv[1:]))"
     )
-    return _run_text([str(VENV / "bin" / "python"), "-c", code])
+    return _run_text([str(python), "-c", code, *distributions])
+
+
+def nbgrader_versions() -> str:
+    packages = ("nbgrader", "nbclient", "ipykernel", "jupyter_client", "numpy", "scipy")
+    return package_versions(VENV / "bin" / "python", *packages)
 
 
 def grader_versions() -> str:
-    code = (
-        "import importlib.metadata as md, grader; print(f'grader {grader.__version__}, ' + "
-        "', '.join(f'{p} {md.version(p)}' for p in ('numpy', 'scipy')))"
-    )
-    return _run_text([sys.executable, "-c", code])
+    """The grader is installed as the distribution ``numgrader``."""
+    return package_versions(sys.executable, "numgrader", "numpy", "scipy")
 
 
 # ---------------------------------------------------------------------------- main

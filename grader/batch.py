@@ -1,18 +1,23 @@
 """Grade many submissions at once: warm workers on every core, or a Dask cluster.
 
-Each worker builds the same plan (same rubric, reference and hidden seed) and keeps one warm
-fork server in the sandbox, so a submission costs a fork, not an interpreter. The worker
-processes themselves are forked from one warm process (multiprocessing's forkserver, with the
-grader, numpy and scipy.special imported once), not started as fresh interpreters. Submissions
-are streamed with a bounded number in flight, and results come back as they finish; the
-parent alone keeps the gradebook. The student code still runs only in the sandboxed children.
+Every worker grades with the same plan (same rubric, reference and hidden seed) and keeps one
+warm fork server in the sandbox, so a submission costs a fork, not an interpreter. The worker
+processes themselves are forked, on Linux, from the grader's own process before it starts any
+thread, inheriting its imports and the plan it checked the course with; elsewhere, and when a
+worker died and the pool starts again, from one warm process (multiprocessing's forkserver,
+the grader, numpy and scipy.special imported once), each building the plan itself.
+Submissions are streamed with a bounded number in flight, and results come back as they
+finish; the parent alone keeps the gradebook. The student code still runs only in the
+sandboxed children.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -31,16 +36,16 @@ from grader.model import Submission, SubmissionResult
 from grader.run.launch import ForkServer
 from grader.run.sandbox import choose_sandbox
 from grader.run.scratch import remove_mounted
-from grader.warm import worker_context, workers_for
+from grader.warm import fork_here, worker_context, workers_for
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "Graders",
     "Job",
     "close_batch",
-    "grade_many",
     "grade_one",
-    "keep_plan",
+    "start_graders",
     "start_here",
     "workers_for",
 ]
@@ -59,7 +64,18 @@ class Job:
 # per process and thread: the sandboxed fork server, and the plan
 _SERVERS: dict[tuple[Job, int], ForkServer] = {}
 _PLANS: dict[tuple[Job, int], Plan] = {}
+_OPEN: list[tuple[ProcessPoolExecutor, str]] = []  # worker pools started, with their scratch
 _CLOSING: list[threading.Thread] = []  # worker pools shutting down
+
+
+def _forget_parents() -> None:
+    """In a forked child: the parent's servers, plans and pools are the parent's to use and
+    close, never the child's."""
+    for held in (_SERVERS, _PLANS, _OPEN, _CLOSING):
+        held.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parents)
 
 
 def _worker(job: Job) -> tuple[Plan, ForkServer]:
@@ -89,9 +105,9 @@ def start_here(job: Job) -> None:
     _server(job)
 
 
-def keep_plan(job: Job, plan: Plan) -> None:
-    """Before a batch graded in this process: the plan the caller built for ``job`` (the same
-    rubric, reference and hidden seed), so that grading does not build it again."""
+def _keep_plan(job: Job, plan: Plan) -> None:
+    """The plan the caller built for ``job`` (the same rubric, reference and hidden seed), so
+    that grading in this process does not build it again."""
     _PLANS[(job, threading.get_ident())] = plan
 
 
@@ -101,10 +117,13 @@ def grade_one(job: Job, submission: Submission) -> SubmissionResult:
     return grade_submission(submission, plan, launcher=server)
 
 
-def _start_worker(folder: str, job: Job) -> None:
+def _start_worker(folder: str, job: Job, plan: Plan | None) -> None:
     """A new worker process: temporary folders under the batch's, then its sandboxed fork
-    server booting and its plan built while the first submission is on its way."""
+    server booting and its plan kept (inherited) or built while the first submission is on
+    its way."""
     _use_scratch(folder)
+    if plan is not None:
+        _keep_plan(job, plan)
     try:
         _worker(job)
     except Exception:  # grade_one meets the same failure and reports it per submission
@@ -116,6 +135,8 @@ def close_batch() -> None:
     graded in this process), and the worker pools, still ending, awaited with their scratch
     removed. (The process's exit awaits them too.)"""
     _close_workers()
+    while _OPEN:  # a pool whose results were never asked for
+        _closing(*_OPEN.pop())
     while _CLOSING:
         _CLOSING.pop().join()
 
@@ -127,22 +148,49 @@ def _close_workers() -> None:
     _PLANS.clear()
 
 
-def grade_many(
-    submissions: Iterable[Submission], job: Job, workers: int = 1, scheduler: str | None = None
-) -> Iterator[SubmissionResult]:
-    """Every submission's result, in the order they finish."""
+@dataclass(frozen=True)
+class Graders:
+    """Where a batch is graded, started (``start_graders``) before its submissions are read."""
+
+    job: Job
+    workers: int = 1
+    scheduler: str | None = None
+    pool: tuple[ProcessPoolExecutor, str] | None = None  # worker processes, their scratch
+
+    def grade(self, submissions: Iterable[Submission]) -> Iterator[SubmissionResult]:
+        """Every submission's result, in the order they finish."""
+        if self.scheduler:
+            return _on_dask(submissions, self.job, self.scheduler)
+        if self.pool is None:
+            return _here(submissions, self.job)
+        return _on_processes(submissions, self.job, self.workers, self.pool)
+
+
+def start_graders(job: Job, plan: Plan, workers: int = 1, scheduler: str | None = None) -> Graders:
+    """Start grading ``job`` with ``plan``, the one the caller built for it: on a Dask
+    cluster, in this process, or in ``workers`` worker processes. Those start now, before the
+    caller starts a thread (a progress bar's): on Linux they are forked from this process,
+    and inherit the plan."""
     if scheduler:
-        yield from _on_dask(submissions, job, scheduler)
-    elif workers <= 1:
-        try:
-            for number, submission in enumerate(submissions):
-                if number == 0:  # judging's scipy loads while the first child runs its cells
-                    threading.Thread(target=_import_judging, daemon=True).start()
-                yield grade_one(job, submission)
-        finally:
-            _close_workers()
-    else:
-        yield from _on_processes(submissions, job, workers)
+        return Graders(job, workers, scheduler)
+    if workers <= 1:
+        _keep_plan(job, plan)
+        return Graders(job)
+    scratch = tempfile.mkdtemp(prefix="grader-batch-")  # workers' scratch, even a killed one's
+    pool = (_pool(workers, scratch, job, plan), scratch)
+    _OPEN.append(pool)
+    return Graders(job, workers, pool=pool)
+
+
+def _here(submissions: Iterable[Submission], job: Job) -> Iterator[SubmissionResult]:
+    """Grade in this process, one submission after the other."""
+    try:
+        for number, submission in enumerate(submissions):
+            if number == 0:  # judging's scipy loads while the first child runs its cells
+                threading.Thread(target=_import_judging, daemon=True).start()
+            yield grade_one(job, submission)
+    finally:
+        _close_workers()
 
 
 def _import_judging() -> None:
@@ -150,7 +198,10 @@ def _import_judging() -> None:
 
 
 def _on_processes(
-    submissions: Iterable[Submission], job: Job, workers: int
+    submissions: Iterable[Submission],
+    job: Job,
+    workers: int,
+    started: tuple[ProcessPoolExecutor, str],
 ) -> Iterator[SubmissionResult]:
     """A pool of worker processes, at most two submissions each in flight.
 
@@ -161,8 +212,7 @@ def _on_processes(
     pending = iter(submissions)
     suspects: deque[Submission] = deque()  # in flight when a worker died
     running: dict[Future[SubmissionResult], tuple[Submission, bool]] = {}  # -> (it, alone)
-    scratch = tempfile.mkdtemp(prefix="grader-batch-")  # workers' scratch, even a killed one's
-    pool = _pool(workers, scratch, job)
+    pool, scratch = started
     try:
         while True:
             if suspects:
@@ -196,9 +246,15 @@ def _on_processes(
             pool.shutdown(wait=True, cancel_futures=True)
             pool = _pool(workers, scratch, job)
     finally:  # the pool ends while the caller publishes: close_batch() waits for it
-        closing = threading.Thread(target=_close_pool, args=(pool, scratch), name="batch-close")
-        closing.start()
-        _CLOSING.append(closing)
+        if started in _OPEN:
+            _OPEN.remove(started)
+        _closing(pool, scratch)
+
+
+def _closing(pool: ProcessPoolExecutor, scratch: str) -> None:
+    closing = threading.Thread(target=_close_pool, args=(pool, scratch), name="batch-close")
+    closing.start()
+    _CLOSING.append(closing)
 
 
 def _close_pool(pool: ProcessPoolExecutor, scratch: str) -> None:
@@ -210,10 +266,27 @@ def _close_pool(pool: ProcessPoolExecutor, scratch: str) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _pool(workers: int, scratch: str, job: Job) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        workers, mp_context=worker_context(), initializer=_start_worker, initargs=(scratch, job)
+def _pool(workers: int, scratch: str, job: Job, plan: Plan | None = None) -> ProcessPoolExecutor:
+    """Worker processes forked from this process, inheriting ``plan``, where it is safe
+    (``fork_here``); from the warm process otherwise, each building its plan."""
+    context = fork_here() if plan is not None else None
+    if context is None:
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=worker_context(),
+            initializer=_start_worker,
+            initargs=(scratch, job, None),
+        )
+    _import_judging()  # before the fork, so that every worker has it
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(scratch, job, plan)
     )
+    gc.freeze()  # what the workers inherit stays out of their collections, its pages shared
+    try:
+        pool.submit(int)  # with fork, the first submit forks every worker, then the pool's threads
+    finally:
+        gc.unfreeze()
+    return pool
 
 
 def _use_scratch(folder: str) -> None:

@@ -1,14 +1,21 @@
-"""The warm process a batch's worker processes are forked from (multiprocessing's forkserver,
-with the grader, numpy and scipy.special imported once), started as early as a command can.
+"""Where a batch's worker processes come from.
 
-Import-light on purpose: ``grader grade`` starts it before importing its own modules, so that
-the two imports run on two cores at once.
+On Linux, a batch's first workers are forked from the grader's own process, while it has no
+other thread: they inherit its imports and the plan it checked the course with. Elsewhere,
+and for workers started again after one died (the progress bar's thread runs by then), they
+are forked from a warm process (multiprocessing's forkserver, with the grader, numpy and
+scipy.special imported once) or, where there is none, spawned fresh.
+
+Import-light on purpose: ``grader grade`` may start the warm process before importing its own
+modules, so that the two imports run on two cores at once.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -29,10 +36,19 @@ def worker_context() -> BaseContext:
     return context
 
 
+def fork_here() -> BaseContext | None:
+    """Plain fork from this process, when it is safe: on Linux, with no thread but this one
+    (a lock another thread held would stay locked in the child). None otherwise."""
+    if sys.platform != "linux" or threading.active_count() > 1:
+        return None
+    return multiprocessing.get_context("fork")
+
+
 def warm_up() -> None:
-    """Start the process that the workers will be forked from, if this platform has one; it
-    imports the grader while the caller does the rest of its start-up. Safe to call again."""
-    if worker_context().get_start_method() == "forkserver":
+    """Start the process that the workers will be forked from, if this platform has one and
+    this process cannot fork them itself; it imports the grader while the caller does the
+    rest of its start-up. Safe to call again."""
+    if fork_here() is None and worker_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()

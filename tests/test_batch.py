@@ -207,20 +207,86 @@ def test_a_gradebook_of_another_schema_is_refused_clearly(tmp_path: Path) -> Non
         Gradebook(tmp_path / "junk.sqlite")
 
 
+FORK_PROBE = """
+import json, os, sys, threading
+from multiprocessing import forkserver
+from grader import batch
+from grader.assignment import load_assignment
+from grader.grading import grading_plan
+from grader.run import sandbox
+
+JOB = batch.Job("sheet3", COURSE, 3, "process")
+PLAN = []  # the grader's plan, in the grader's process
+
+
+def worker():
+    held = batch._PLANS[(JOB, threading.get_ident())]
+    return [os.getpid(), os.getppid(), held in PLAN, "scipy.special" in sys.modules,
+            sandbox._BY_THREAD.get(threading.get_ident())]
+
+
+if __name__ == "__main__":
+    PLAN.append(grading_plan(load_assignment("sheet3", COURSE), 3))
+    mine = sandbox.choose_sandbox("process").uid  # the command's own claim, as grade.main's
+    if sys.argv[1] == "thread":  # another thread runs: forking now could copy a held lock
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+    graders = batch.start_graders(JOB, PLAN[0], 2)
+    seen = [graders.pool[0].submit(worker).result() for _ in range(8)]
+    batch.close_batch()
+    print(json.dumps({"me": os.getpid(), "mine": mine, "seen": seen,
+                      "warm": forkserver._forkserver._forkserver_pid}))
+"""
+
+
+def _probe_workers(tmp_path: Path, mode: str) -> dict:
+    """What each worker of a batch started in a fresh process (alone, or with a thread) saw."""
+    script = tmp_path / "probe.py"  # a file: the warm process imports it to find ``worker``
+    script.write_text(FORK_PROBE.replace("COURSE", repr(str(ROOT))))
+    done = subprocess.run(
+        [sys.executable, str(script), mode], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked from the grader on Linux")
+def test_first_workers_are_forked_from_the_grader_with_its_plan_and_their_own_uid(
+    tmp_path: Path,
+) -> None:
+    """With no other thread running, the workers are forked from the grader's own process:
+    each holds the very plan the grader checked the course with (not built again) and
+    scipy.special; each claims its own sandbox uid, neither the grader's nor the other's."""
+    probe = _probe_workers(tmp_path, "alone")
+    workers = {pid: rest for pid, *rest in probe["seen"]}
+    assert len(workers) == 2 and probe["warm"] is None  # no warm process was started
+    assert {parent for parent, *_ in workers.values()} == {probe["me"]}
+    assert all(inherited and warm for _, inherited, warm, _ in workers.values())
+    uids = [uid for *_, uid in workers.values()]
+    if os.geteuid() == 0:  # uids are claimed only as root
+        assert len(set(uids)) == 2 and probe["mine"] not in uids and None not in uids
+
+
 @pytest.mark.skipif(
     "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver here"
 )
-def test_workers_are_forked_from_one_warm_process_that_imported_the_grader(
+def test_workers_come_from_the_warm_process_when_a_thread_runs_or_the_pool_starts_again(
     tmp_path: Path,
 ) -> None:
-    """Not a fresh interpreter per worker: each worker, before its first task, already holds
-    what the warm process imported (scipy.special, which only judging imports otherwise),
-    and a pool started again (after a worker died) forks from the same warm process."""
+    """Not a fresh interpreter per worker, and never a fork of a process with other threads:
+    then each worker, before its first task, already holds what the warm process imported
+    (scipy.special, which only judging imports otherwise) and builds its own plan; a pool
+    started again (after a worker died, the plan not given) forks from the same warm
+    process."""
     from multiprocessing import forkserver
+
+    probe = _probe_workers(tmp_path, "thread")
+    assert {parent for _, parent, *_ in probe["seen"]} == {probe["warm"]} != {probe["me"]}
+    assert not any(inherited for _, _, inherited, *_ in probe["seen"])
+    assert all(warm for *_, warm, _ in probe["seen"])
 
     job = batch.Job("sheet3", str(ROOT), 3, "process")
     parents, warm = set(), set()
-    for _ in range(2):  # the second pool: as after a worker's death
+    for _ in range(2):
         pool = batch._pool(2, str(tmp_path), job)
         try:
             parents |= {pool.submit(os.getppid).result() for _ in range(4)}

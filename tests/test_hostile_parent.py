@@ -65,14 +65,18 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
 
 
-def _is_worker(pid: int) -> bool:
-    """A grader worker: spawned by multiprocessing, or forked from its forkserver (whose
-    command line it keeps; the forkserver itself, a child of the grader, is not one)."""
+def _is_worker(pid: int, grader: int) -> bool:
+    """A grader worker: forked from the grader (a child with its command line), spawned by
+    multiprocessing, or forked from its forkserver (whose command line it keeps; the
+    forkserver itself, a child of the grader, is not one)."""
     command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    parent = _parent(pid)
+    if parent == grader:
+        return command == Path(f"/proc/{grader}/cmdline").read_bytes()
     if b"spawn_main" in command:
         return True
     forked = b"multiprocessing.forkserver"
-    return forked in command and forked in Path(f"/proc/{_parent(pid)}/cmdline").read_bytes()
+    return forked in command and forked in Path(f"/proc/{parent}/cmdline").read_bytes()
 
 
 def _oom_killer(stop: threading.Event, kills: list[int], grader: list[int]) -> None:
@@ -87,7 +91,7 @@ def _oom_killer(stop: threading.Event, kills: list[int], grader: list[int]) -> N
                     continue
                 pid, worker = int(entry.name), None
                 while pid > 1 and pid != grader[0]:
-                    if worker is None and _is_worker(pid):
+                    if worker is None and _is_worker(pid, grader[0]):
                         worker = pid
                     pid = _parent(pid)
                 if worker is not None and pid == grader[0]:

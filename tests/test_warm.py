@@ -15,19 +15,21 @@ from grader.warm import at_most
 from tests.conftest import ROOT
 
 PROBE = """
-import json, sys
+import json, sys, threading
 from multiprocessing import forkserver
 from grader.cli import main
+if sys.argv.pop(1) == "thread":  # a thread runs (as in a program that embeds the grader)
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 code = main(sys.argv[1:])
 print(json.dumps([code, forkserver._forkserver._forkserver_pid is not None]))
 """
 
 
-def _grade_in_a_fresh_process(folder: Path, out: Path) -> tuple[int, bool]:
+def _grade_in_a_fresh_process(folder: Path, out: Path, mode: str = "alone") -> tuple[int, bool]:
     """(exit code, whether a forkserver was started) of `grader grade folder`."""
     argv = ["grade", str(folder), "--out", str(out), "--seed", "3", "--sandbox", "process"]
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-c", PROBE, mode, *argv], capture_output=True, text=True, cwd=ROOT
     )
     code, started = json.loads(done.stdout.splitlines()[-1])
     return code, started
@@ -47,7 +49,11 @@ def test_at_most_counts_a_folders_entries_and_gives_up_on_a_zip(tmp_path: Path) 
     assert at_most([tmp_path / "missing"]) == 1  # not a folder: the command says it is missing
 
 
-def test_a_small_batch_starts_no_warm_process_and_a_large_one_does(tmp_path: Path) -> None:
+def test_the_warm_process_starts_only_for_workers_this_process_cannot_fork(
+    tmp_path: Path,
+) -> None:
+    """A small batch is graded in this process; a large one's workers are forked from it on
+    Linux, and from the warm process when another thread runs (or on other platforms)."""
     small, large = tmp_path / "small", tmp_path / "large"
     small.mkdir()
     large.mkdir()
@@ -57,7 +63,14 @@ def test_a_small_batch_starts_no_warm_process_and_a_large_one_does(tmp_path: Pat
         for n in range(2):
             shutil.copy(example, large / f"{example.stem}{n}.ipynb")
     assert _grade_in_a_fresh_process(small, tmp_path / "out-small") == (0, False)
-    assert _grade_in_a_fresh_process(large, tmp_path / "out-large") == (0, True)
+    forks_here = sys.platform == "linux"
+    assert _grade_in_a_fresh_process(large, tmp_path / "out-large") == (0, not forks_here)
+    assert _grade_in_a_fresh_process(large, tmp_path / "out-thread", "thread") == (0, True)
+    results = [
+        json.loads((tmp_path / out / "results.json").read_text())
+        for out in ("out-large", "out-thread")
+    ]
+    assert results[0] == results[1]  # the same verdicts, however the workers came
 
 
 def test_the_command_ends_with_its_code_its_output_and_its_exit_handlers(

@@ -208,14 +208,14 @@ if TRACE:
             _command[:200],
         ]
     )
-    if "multiprocessing.forkserver" in _command:  # the warm process the workers fork from
 
-        def _forked() -> None:
-            now = time.time()
-            _files.clear()  # the server's open trace file is not this process's
-            _emit(["process.start", os.getpid(), 0, now, now, 0, 0, "forked worker"])
+    def _forked() -> None:
+        """A worker forked from the grader's process or from the warm forkserver."""
+        now = time.time()
+        _files.clear()  # the parent's open trace file is not this process's
+        _emit(["process.start", os.getpid(), 0, now, now, 0, 0, "forked worker"])
 
-        os.register_at_fork(after_in_child=_forked)
+    os.register_at_fork(after_in_child=_forked)
     atexit.register(
         lambda: _emit(
             [

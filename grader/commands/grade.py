@@ -24,7 +24,7 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, load_assignment
 from grader.atomic import write_json_atomic
-from grader.batch import Job, close_batch, grade_many, keep_plan, start_here, workers_for
+from grader.batch import Job, close_batch, start_graders, start_here, workers_for
 from grader.errors import CourseError, UserError
 from grader.export.graded import lms_summary, write_sidecar
 from grader.gradebook import Gradebook, Stored
@@ -74,14 +74,14 @@ def main(
     if here:
         start_here(job)  # the sandboxed server boots while the course is checked
     try:
-        plan = check_course(spec, hidden_seed)  # a course mistake stops here, before grading
+        plan = course_plan(spec, hidden_seed)  # a course mistake stops here, before grading
         book = Gradebook(gradebook or out / "gradebook.sqlite")
         key = plan_key(spec, hidden_seed)
         batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
         del shells  # the batch holds what grading needs: each submission is read again in turn
         workers = workers_for(len(batch.todo), workers)
-        if scheduler is None and workers <= 1 and batch.todo:  # graded in this process
-            keep_plan(job, plan)
+        graders = start_graders(job, plan, workers, scheduler)  # worker processes start now
+        check_templates(spec)  # while they boot their sandboxes
         where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
         console.print(
             f"Grading {len(batch.todo)} of {len(batch.submissions)} submission(s) of {spec.name} "
@@ -92,7 +92,7 @@ def main(
         write_sidecar(out, spec, batch.submissions, class_list)  # before any crash
         run = book.start_run(spec.name, key, hidden_seed, layer.describe())
         store = _Store(book, run, key, spec, out, report_writer(spec, out))
-        _grade_all(batch, grade_many(_drain(batch.todo), job, workers, scheduler), store, console)
+        _grade_all(batch, graders.grade(_drain(batch.todo)), store, console)
         results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
         book.close()
         write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
@@ -226,12 +226,11 @@ def _tell(
     )
 
 
-def check_course(spec: Assignment, hidden_seed: int) -> Plan:
-    """Find the course's mistakes before any submission is graded: build the plan (every case
-    generator and expected value) and render every template once, on sample results; the
-    plan."""
+def course_plan(spec: Assignment, hidden_seed: int) -> Plan:
+    """The plan (every case generator and expected value), built before any submission is
+    graded, so that a mistake in the course's code stops the batch with where it is."""
     try:
-        plan = grading_plan(spec, hidden_seed)
+        return grading_plan(spec, hidden_seed)
     except UserError:
         raise
     except Exception as exc:  # the instructor's code: say where, never a traceback
@@ -240,8 +239,6 @@ def check_course(spec: Assignment, hidden_seed: int) -> Plan:
             f"({type(exc).__name__}: {exc}); fix the case generators there or the rubric "
             f"{spec.rubric_path}"
         ) from None
-    check_templates(spec)
-    return plan
 
 
 def plan_key(spec: Assignment, hidden_seed: int) -> str:

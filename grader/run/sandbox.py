@@ -212,6 +212,17 @@ def _release_claims() -> None:
 _BY_THREAD: dict[int, int] = {}
 
 
+def _forget_claims() -> None:
+    """In a forked child (a batch's worker): the parent's uid is the parent's, and so are the
+    processes running as it, so the child claims its own; two workers never share one."""
+    while _CLAIMED:
+        _CLAIMED.popitem()[1].close()  # the parent's socket stays open: its claim holds
+    _BY_THREAD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_claims)
+
+
 def _thread_uid() -> int:
     """This thread's claimed uid: the command and its in-process worker share one (the layer
     it prints is the one that grades), each worker thread (Dask) has its own."""

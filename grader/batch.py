@@ -158,12 +158,16 @@ class Graders:
     pool: tuple[ProcessPoolExecutor, str] | None = None  # worker processes, their scratch
 
     def grade(self, submissions: Iterable[Submission]) -> Iterator[SubmissionResult]:
-        """Every submission's result, in the order they finish."""
+        """Every submission's result, in the order they finish. Worker processes get their
+        first submissions at once, the rest as results are asked for."""
         if self.scheduler:
             return _on_dask(submissions, self.job, self.scheduler)
         if self.pool is None:
             return _here(submissions, self.job)
-        return _on_processes(submissions, self.job, self.workers, self.pool)
+        pending = iter(submissions)
+        running: Running = {}
+        _fill(self.pool[0], self.job, pending, running, self.workers)
+        return _on_processes(pending, running, self.job, self.workers, self.pool)
 
 
 def start_graders(job: Job, plan: Plan, workers: int = 1, scheduler: str | None = None) -> Graders:
@@ -197,8 +201,26 @@ def _import_judging() -> None:
     importlib.import_module("grader.check.special")
 
 
+Running = dict[Future[SubmissionResult], tuple[Submission, bool]]  # -> (it, graded alone)
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    job: Job,
+    pending: Iterator[Submission],
+    running: Running,
+    workers: int,
+) -> None:
+    """Hand out submissions until every worker has two in flight (or none is left)."""
+    for submission in pending:
+        running[pool.submit(grade_one, job, submission)] = (submission, False)
+        if len(running) >= 2 * workers:
+            break
+
+
 def _on_processes(
-    submissions: Iterable[Submission],
+    pending: Iterator[Submission],
+    running: Running,
     job: Job,
     workers: int,
     started: tuple[ProcessPoolExecutor, str],
@@ -209,9 +231,7 @@ def _on_processes(
     submission in flight: the pool is started again, the rest is graded, and each submission
     that was in flight is graded once more, alone, so that an innocent one scores as it would
     have. One that loses its worker even alone is recorded as ``error`` with the reason."""
-    pending = iter(submissions)
     suspects: deque[Submission] = deque()  # in flight when a worker died
-    running: dict[Future[SubmissionResult], tuple[Submission, bool]] = {}  # -> (it, alone)
     pool, scratch = started
     try:
         while True:
@@ -220,10 +240,7 @@ def _on_processes(
                     suspect = suspects.popleft()
                     running[pool.submit(grade_one, job, suspect)] = (suspect, True)
             else:
-                for submission in pending:
-                    running[pool.submit(grade_one, job, submission)] = (submission, False)
-                    if len(running) >= 2 * workers:
-                        break
+                _fill(pool, job, pending, running, workers)
             if not running:
                 return
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -27,8 +27,8 @@ WARM_MODULES = ["grader.batch", "yaml", "numpy.random", "grader.check.special", 
 
 def worker_context() -> BaseContext:
     """Workers forked from a warm single-threaded process where the platform allows; spawned
-    fresh (each importing the grader) elsewhere. Never plain fork: the parent has threads
-    (the progress bar's, the pool's own)."""
+    fresh (each importing the grader) elsewhere: for when ``fork_here`` is not safe (the
+    parent has threads by then: the progress bar's, the pool's own)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")

@@ -208,7 +208,7 @@ def test_a_gradebook_of_another_schema_is_refused_clearly(tmp_path: Path) -> Non
 
 
 FORK_PROBE = """
-import json, os, sys, threading
+import json, multiprocessing, os, sys, threading
 from multiprocessing import forkserver
 from grader import batch
 from grader.assignment import load_assignment
@@ -217,9 +217,12 @@ from grader.run import sandbox
 
 JOB = batch.Job("sheet3", COURSE, 3, "process")
 PLAN = []  # the grader's plan, in the grader's process
+MEET = []  # forked workers meet here: two tasks at once run in two workers
 
 
 def worker():
+    if MEET:
+        MEET[0].wait(timeout=60)
     held = batch._PLANS[(JOB, threading.get_ident())]
     return [os.getpid(), os.getppid(), held in PLAN, "scipy.special" in sys.modules,
             sandbox._BY_THREAD.get(threading.get_ident())]
@@ -230,8 +233,10 @@ if __name__ == "__main__":
     mine = sandbox.choose_sandbox("process").uid  # the command's own claim, as grade.main's
     if sys.argv[1] == "thread":  # another thread runs: forking now could copy a held lock
         threading.Thread(target=threading.Event().wait, daemon=True).start()
+    else:
+        MEET.append(multiprocessing.get_context("fork").Barrier(2))
     graders = batch.start_graders(JOB, PLAN[0], 2)
-    seen = [graders.pool[0].submit(worker).result() for _ in range(8)]
+    seen = [task.result() for task in [graders.pool[0].submit(worker) for _ in range(4)]]
     batch.close_batch()
     print(json.dumps({"me": os.getpid(), "mine": mine, "seen": seen,
                       "warm": forkserver._forkserver._forkserver_pid}))

@@ -52,6 +52,35 @@ if TRACE:
         traced._traced = True  # type: ignore[attr-defined]
         setattr(owner, attr, traced)
 
+    def _when_imported(module_name: str, then) -> None:
+        """Call ``then(module)`` once ``module_name`` has been imported (now, if it has), so
+        that tracing a module the grader imports late does not import it early."""
+        import importlib.abc
+        import importlib.machinery
+        import sys
+
+        if module_name in sys.modules:
+            then(sys.modules[module_name])
+            return
+
+        class After(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name != module_name:
+                    return None
+                spec = importlib.machinery.PathFinder.find_spec(name, path)
+                if spec is None or spec.loader is None:
+                    return spec
+                execute = spec.loader.exec_module
+
+                def exec_module(module):
+                    execute(module)
+                    then(module)
+
+                spec.loader.exec_module = exec_module
+                return spec
+
+        sys.meta_path.insert(0, After())
+
     def _wrap_generator(owner: object, attr: str, name: str) -> None:
         """Each item a generator yields: the time spent producing it (the consumer's excluded)."""
         original = getattr(owner, attr)
@@ -149,8 +178,11 @@ if TRACE:
         if hasattr(grade, "peek"):
             _wrap(grade, "peek", "parent.peek")
         _wrap(grade, "write_sidecar", "parent.sidecar")
-        _wrap(grade, "write_report", "parent.report")
-        _wrap(grade, "publish", "parent.publish")
+        # imported once the workers have started
+        _when_imported(
+            "grader.report.render", lambda m: _wrap(m.ReportWriter, "write", "parent.report")
+        )
+        _when_imported("grader.publish", lambda m: _wrap(m, "publish", "parent.publish"))
         _wrap(grade, "_summary_table", "parent.summary_table")
         _wrap(Gradebook, "record", "parent.gradebook_record")
         _wrap(Gradebook, "__init__", "parent.gradebook_open")

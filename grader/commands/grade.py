@@ -16,6 +16,7 @@ from collections import Counter, deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -34,11 +35,12 @@ from grader.load.discover import Naming, UsageError, discover, peek
 from grader.load.lms import compile_pattern
 from grader.load.roster import read_roster
 from grader.model import Submission, SubmissionResult
-from grader.publish import check_templates, publish, report_writer, write_report
 from grader.report.escape import markup, terminal_text
-from grader.report.render import ReportWriter
 from grader.run.sandbox import DEFAULT_SANDBOX, Sandbox, choose_sandbox, fallback_warning
 from grader.warm import warm_up
+
+if TYPE_CHECKING:
+    from grader.report.render import ReportWriter
 
 
 def main(
@@ -74,25 +76,31 @@ def main(
     if here:
         start_here(job)  # the sandboxed server boots while the course is checked
     try:
-        plan = course_plan(spec, hidden_seed)  # a course mistake stops here, before grading
+        plan = course_plan(spec, hidden_seed)  # a mistake in the course's code stops here
         book = Gradebook(gradebook or out / "gradebook.sqlite")
         key = plan_key(spec, hidden_seed)
         batch = _Batch.read(shells, {} if regrade else book.stored(spec.name), key)
         del shells  # the batch holds what grading needs: each submission is read again in turn
-        workers = workers_for(len(batch.todo), workers)
+        workers = workers_for(batch.count, workers)
         graders = start_graders(job, plan, workers, scheduler)  # worker processes start now
-        check_templates(spec)  # while they boot their sandboxes
+        graded = graders.grade(_drain(batch.todo))  # and get their first submissions
+        # while they boot their sandboxes: the reports' modules (jinja2, markdown, MathML:
+        # 0.16 s), which no worker needs, and every template rendered once on samples (a
+        # course's mistake stops the batch here, before any result is kept)
+        from grader.publish import check_templates, publish, report_writer
+
+        check_templates(spec)
         where = f"on {scheduler}" if scheduler else f"{workers} worker(s)"
         console.print(
-            f"Grading {len(batch.todo)} of {len(batch.submissions)} submission(s) of {spec.name} "
-            f"({len(batch.submissions) - len(batch.todo)} unchanged since the last run; sandbox: "
+            f"Grading {batch.count} of {len(batch.submissions)} submission(s) of {spec.name} "
+            f"({len(batch.submissions) - batch.count} unchanged since the last run; sandbox: "
             f"{layer.describe()}, {where}, hidden seed {hidden_seed}) into {out}",
             markup=False,
         )
         write_sidecar(out, spec, batch.submissions, class_list)  # before any crash
         run = book.start_run(spec.name, key, hidden_seed, layer.describe())
-        store = _Store(book, run, key, spec, out, report_writer(spec, out))
-        _grade_all(batch, graders.grade(_drain(batch.todo)), store, console)
+        store = _Store(book, run, key, report_writer(spec, out))
+        _grade_all(batch, graded, store, console)
         results = publish(book, spec, out, {s.student for s in batch.submissions}, store.failures)
         book.close()
         write_sidecar(out, spec, _with_problems(batch.submissions, results), class_list)
@@ -143,8 +151,9 @@ class _Batch:
     ones new or changed since they were stored (not read yet), and each one's content hash."""
 
     submissions: list[Submission]
-    todo: deque[Submission]
+    todo: deque[Submission]  # handed out (and let go of) one by one as they are graded
     hashes: dict[str, str]
+    count: int = 0  # how many there are to grade
 
     @classmethod
     def read(cls, shells: list[Submission], stored: dict[str, Stored], key: str) -> _Batch:
@@ -157,6 +166,7 @@ class _Batch:
             if stored.get(submission.student) != Stored(submission.content_hash, key):
                 batch.todo.append(shell)
                 batch.hashes[submission.student] = submission.content_hash
+        batch.count = len(batch.todo)
         return batch
 
 
@@ -168,8 +178,6 @@ class _Store:
     book: Gradebook
     run: int
     key: str
-    spec: Assignment
-    out: Path
     reports: ReportWriter
     graded: int = 0
     failures: list[SubmissionResult] = field(default_factory=list)
@@ -181,7 +189,7 @@ class _Store:
             self.book.record(self.run, self.key, content_hash, result)
             self.graded += 1
             result = self.book.with_grades(result)
-        write_report(result, self.spec, self.out, self.reports)
+        self.reports.write(result)
 
 
 def _grade_all(
@@ -189,7 +197,7 @@ def _grade_all(
 ) -> None:
     """Keep every result as it comes, under a progress bar; on Ctrl-C, stop the workers and
     close the run with what was graded."""
-    shown = _with_progress(results, len(batch.todo), console)
+    shown = _with_progress(results, batch.count, console)
     try:
         for result in shown:
             store.keep(result, batch.hashes[result.student])
@@ -198,7 +206,7 @@ def _grade_all(
         store.book.finish_run(store.run, store.graded)
         store.book.close()
         raise Interrupted(
-            f"interrupted: {store.graded} of {len(batch.hashes)} submission(s) graded and kept "
+            f"interrupted: {store.graded} of {batch.count} submission(s) graded and kept "
             f"in {store.book.path}; run the same command again to grade the rest"
         ) from None
     store.book.finish_run(store.run, store.graded)

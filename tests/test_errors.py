@@ -4,9 +4,11 @@ traceback, and course mistakes found before any submission is graded."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -94,6 +96,24 @@ def test_an_empty_folder_is_nothing_to_grade(course, tmp_path, capsys) -> None:
     empty.mkdir()
     line = _one_line_error(capsys, main(_grade(course, [empty], tmp_path / "out")))
     assert str(empty) in line and "no submission found" in line
+
+
+def test_a_template_typo_stops_a_batch_with_workers_before_any_result_is_kept(
+    course, submissions, tmp_path, capsys
+):
+    """The workers start, and get their first submissions, before the templates are checked:
+    a broken one still stops the batch with nothing kept, no report, and no worker left."""
+    for number in range(8):
+        shutil.copy(submissions / "good.py", submissions / f"good{number}.py")
+    (course / "templates").mkdir()
+    (course / "templates" / "report.md.j2").write_text("# {{ r.title }}\n\n{{ r.scroe }}\n")
+    out = tmp_path / "out"
+    line = _one_line_error(capsys, main(_grade(course, [submissions], out, "--workers", "2")))
+    assert f"{course / 'templates' / 'report.md.j2'}:3" in line and "scroe" in line
+    assert not (out / "results.json").exists() and not (out / "reports").exists()
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM check_results").fetchone() == (0,)
+    assert not multiprocessing.active_children()
 
 
 def test_a_template_typo_is_found_before_any_grading(course, submissions, tmp_path, capsys):

@@ -152,8 +152,12 @@ class _Batch:
 
     submissions: list[Submission]
     todo: deque[Submission]  # handed out (and let go of) one by one as they are graded
-    hashes: dict[str, str]
-    count: int = 0  # how many there are to grade
+    hashes: dict[str, str]  # of each one to grade, by student (one submission each)
+
+    @property
+    def count(self) -> int:
+        """How many there are to grade (``todo`` empties as they are handed out)."""
+        return len(self.hashes)
 
     @classmethod
     def read(cls, shells: list[Submission], stored: dict[str, Stored], key: str) -> _Batch:
@@ -166,7 +170,6 @@ class _Batch:
             if stored.get(submission.student) != Stored(submission.content_hash, key):
                 batch.todo.append(shell)
                 batch.hashes[submission.student] = submission.content_hash
-        batch.count = len(batch.todo)
         return batch
 
 

@@ -122,7 +122,9 @@ def _mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
-def summarise(records: list[list], started: float, ended: float, samples: list, n: int) -> str:
+def summarise(
+    records: list[list], started: float, ended: float, samples: list, n: int, step: float = 0.0
+) -> str:
     by_name: dict[str, list[list]] = defaultdict(list)
     for r in records:
         by_name[r[0]].append(r)
@@ -169,7 +171,18 @@ def summarise(records: list[list], started: float, ended: float, samples: list, 
     row("child: drop to the sandbox user", become, None, "child")
     row("child: chdir + Landlock", confine, None, "child")
     row("child: resource limits", limits, None, "child")
-    row("child: the cells", cells, None, "child")
+    row(
+        "child: the cells",
+        cells,
+        [x["c_cells"] - x["c_limits"] for x in (r[7] for r in loaded) if "c_cells" in x],
+        "child; CPU: its process time",
+    )
+    row(
+        "child: CPU from its fork to the cells",
+        [],
+        [x["c_limits"] for x in (r[7] for r in loaded) if "c_limits" in x],
+        "child's process time",
+    )
     wait_loaded = [
         w - (f + b + c + lim + ce)
         for w, f, b, c, lim, ce in zip(to_loaded, fork, become, confine, limits, cells)
@@ -285,19 +298,21 @@ def summarise(records: list[list], started: float, ended: float, samples: list, 
     for label, s, note in fixed:
         lines.append(f"| {label} | {s:.3f} | {note} |")
     lines.append("")
-    lines.append(utilisation(samples, started, ended, by_name, worker_pids))
+    lines.append(utilisation(samples, started, ended, by_name, step))
     return "\n".join(lines)
 
 
-def utilisation(samples, started, ended, by_name, worker_pids) -> str:
-    """Cores kept busy by the tree, per second of the run, and submissions in flight."""
+def utilisation(samples, started, ended, by_name, step: float = 0.0) -> str:
+    """Cores kept busy by the tree, per ``step`` seconds of the run (0: about a twelfth of
+    it, at least a second), and submissions in flight."""
     out = [
         "| seconds | tree CPU (cores busy) | machine busy (cores) | submissions in flight "
         "(inside grade_one) |",
         "|---|---:|---:|---:|",
     ]
     grade = by_name["worker.grade_one"]
-    step = max(1.0, round((ended - started) / 12))
+    digits = 0 if step == 0 or step >= 1 else 2
+    step = step or max(1.0, round((ended - started) / 12))
     t = started
     while t < ended:
         window = [s for s in samples if t <= s[0] < t + step]
@@ -316,7 +331,7 @@ def utilisation(samples, started, ended, by_name, worker_pids) -> str:
             if b > a:
                 alive += b - a
         out.append(
-            f"| {t - started:.0f}–{t - started + step:.0f} | {tree:.2f} | {mach:.2f} "
+            f"| {t - started:.{digits}f}–{t - started + step:.{digits}f} | {tree:.2f} | {mach:.2f} "
             f"| {alive / step:.2f} |"
         )
         t += step
@@ -329,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "work" / "profile-out")
     parser.add_argument("--trace", type=Path, default=BENCH / "work" / "profile-trace")
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument(
+        "--step", type=float, default=0.0, help="seconds per row of the cores' table"
+    )
     args = parser.parse_args(argv)
     n = len(list(args.folder.glob("*.ipynb")))
     started, samples, ended, busy = run_traced(args.folder, args.out, args.trace)
@@ -337,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         sys.exit(f"the tracer could not instrument the grader: {failed[0]}")
     tree_cpu = (max(s[2] for s in samples) - samples[0][2]) / TICK if samples else 0
-    text = summarise(records, started, ended, samples, n)
+    text = summarise(records, started, ended, samples, n, args.step)
     text += (
         f"\n\nmachine busy during the run: {busy:.1f} CPU s; the grader's tree: "
         f"{tree_cpu:.1f} CPU s (cpuacct cgroup, or sampled); load average after: "

@@ -546,3 +546,79 @@ def test_a_large_class_summary_points_to_the_workbench_instead_of_every_answer(
     html = render_summary([result, replace(result, student="bob")], tmp_path).read_text()
     written = html.split("<h2>Written answers</h2>")[1]
     assert "grader review" in written and "<math" not in written
+
+
+@pytest.fixture
+def template_cache(tmp_path, monkeypatch):
+    """A fresh cache of compiled templates under ``tmp_path/cache``, and fresh environments
+    (as a new run of the grader has)."""
+    from grader.report import render
+
+    def fresh() -> None:
+        render._environment.cache_clear()
+        render._compiled_templates.cache_clear()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fresh()
+    yield fresh
+    fresh()
+
+
+def test_compiled_templates_are_kept_between_runs_and_an_edited_one_compiled_again(
+    tmp_path, monkeypatch, template_cache
+):
+    import jinja2
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text("v1 for {{ r.student }}")
+    html, md = render_report(graded(), tmp_path / "a", templates_dir=templates)
+    first_md = md.read_text()
+    assert html.read_text() == "v1 for alice"
+    assert len(list((tmp_path / "cache" / "grader" / "templates").glob("*.cache"))) == 2
+
+    template_cache()  # the next run: nothing compiled in memory, only the cache on disk
+    real_compile = jinja2.Environment.compile
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again although the cache holds it")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    html, md = render_report(graded(), tmp_path / "b", templates_dir=templates)
+    assert html.read_text() == "v1 for alice" and md.read_text() == first_md
+
+    template_cache()
+    (templates / "report.html.j2").write_text("v2 for {{ r.student }}")
+    with pytest.raises(AssertionError, match="compiled again"):  # the edit is seen...
+        render_report(graded(), tmp_path / "c", templates_dir=templates)
+    monkeypatch.setattr(jinja2.Environment, "compile", real_compile)
+    template_cache()
+    html, _ = render_report(graded(), tmp_path / "d", templates_dir=templates)
+    assert html.read_text() == "v2 for alice"  # ...and compiled afresh
+
+
+def test_a_damaged_or_missing_template_cache_is_never_an_error(tmp_path, template_cache):
+    reference, _ = render_report(graded(), tmp_path / "ref")
+    folder = tmp_path / "cache" / "grader" / "templates"
+    for kept in folder.glob("*.cache"):
+        kept.write_bytes(kept.read_bytes()[:40])  # cut short, as a full disk might leave it
+    template_cache()
+    html, _ = render_report(graded(), tmp_path / "damaged")
+    assert html.read_bytes() == reference.read_bytes()
+
+    template_cache()
+    from grader.report import render
+
+    render._compiled_templates()  # the cache's folder made, then taken away mid-run
+    for kept in folder.iterdir():
+        kept.unlink()
+    folder.rmdir()
+    html, _ = render_report(graded(), tmp_path / "gone")
+    assert html.read_bytes() == reference.read_bytes()
+
+    (tmp_path / "cache").rename(tmp_path / "elsewhere")
+    (tmp_path / "cache").write_text("a file where the cache's folder would go")
+    template_cache()
+    assert render._compiled_templates() is None
+    html, _ = render_report(graded(), tmp_path / "none")
+    assert html.read_bytes() == reference.read_bytes()

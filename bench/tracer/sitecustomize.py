@@ -115,11 +115,13 @@ if TRACE:
             '    _limit_resources(job.get("limits", {}))\n',
             '    _T["t_confine"] = time.time()\n'
             '    _limit_resources(job.get("limits", {}))\n'
-            '    _T["t_limits"] = time.time()\n',
+            '    _T["t_limits"] = time.time()\n'
+            '    _T["c_limits"] = time.process_time()\n',
         ),
         (
             '    send({"event": "loaded", "cell_errors": cell_errors, "landlock": confined})\n',
             '    _T["t_cells"] = time.time()\n'
+            '    _T["c_cells"] = time.process_time()\n'
             '    send({"event": "loaded", "cell_errors": cell_errors, "landlock": confined,'
             " **_T})\n",
         ),
@@ -207,7 +209,7 @@ if TRACE:
             event = args[1] if len(args) > 1 else kwargs.get("event")
             if not isinstance(result, dict):
                 return {"event": event, "none": True}
-            keep = {k: v for k, v in result.items() if k.startswith("t_")}
+            keep = {k: v for k, v in result.items() if k.startswith(("t_", "c_"))}
             keep["event"] = event
             if event == "outcome":
                 keep["seconds"] = result.get("seconds")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import statistics
 from collections import Counter
@@ -458,6 +459,7 @@ def _environment(kind: str, search_path: tuple[Path, ...]) -> jinja2.Environment
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_compiled_templates(),
     )
     env.filters["code_spans"] = _code_spans
     env.filters["fenced"] = _fenced
@@ -468,6 +470,39 @@ def _environment(kind: str, search_path: tuple[Path, ...]) -> jinja2.Environment
     env.filters["text_bar"] = _text_bar
     env.filters["pct"] = lambda value: f"{value:g}%"
     return env
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled once, kept between runs (about 50 ms of a batch's start otherwise):
+    jinja2's own cache, keyed by the template's file and checked against its source, so an
+    edited template is compiled again. A cache that cannot be read or written is no cache,
+    never an error."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # unreadable or damaged (pickle's, marshal's, the disk's errors)
+            bucket.reset()  # compiled afresh
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@functools.cache
+def _compiled_templates() -> _CompiledTemplates | None:
+    """The cache of compiled templates: ``$XDG_CACHE_HOME/grader/templates`` (by default
+    ``~/.cache/grader/templates``), only this user's; None where there is no such folder to
+    be had."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "grader" / "templates"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (OSError, RuntimeError):  # no home, or a read-only one
+        return None
+    return _CompiledTemplates(str(folder))
 
 
 def _code_spans(text: str) -> Markup:

@@ -622,3 +622,26 @@ def test_a_damaged_or_missing_template_cache_is_never_an_error(tmp_path, templat
     assert render._compiled_templates() is None
     html, _ = render_report(graded(), tmp_path / "none")
     assert html.read_bytes() == reference.read_bytes()
+
+
+def test_a_template_cache_others_could_write_is_not_used(tmp_path, template_cache):
+    """Loading a compiled template runs its code: a cache folder writable by others, or a link
+    to one, is not used (the reports are compiled afresh each run)."""
+    from grader.report import render
+
+    folder = tmp_path / "cache" / "grader" / "templates"
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    assert render._compiled_templates() is None
+    folder.chmod(0o700)
+    template_cache()
+    assert render._compiled_templates() is not None
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    folder.rmdir()
+    folder.symlink_to(elsewhere)
+    template_cache()
+    assert render._compiled_templates() is None
+    html, _ = render_report(graded(), tmp_path / "out")
+    assert "<!DOCTYPE html>" in html.read_text() and not list(elsewhere.iterdir())

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import os
 import re
+import stat
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -494,14 +495,18 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 @functools.cache
 def _compiled_templates() -> _CompiledTemplates | None:
     """The cache of compiled templates: ``$XDG_CACHE_HOME/grader/templates`` (by default
-    ``~/.cache/grader/templates``), only this user's; None where there is no such folder to
-    be had."""
+    ``~/.cache/grader/templates``). Loading a compiled template runs its code, so the folder
+    must be this user's alone (as jinja2's own default folder must be); None where it is not,
+    or where there is no such folder to be had."""
     try:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         folder = base / "grader" / "templates"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        held = folder.lstat()
     except (OSError, RuntimeError):  # no home, or a read-only one
         return None
+    if not stat.S_ISDIR(held.st_mode) or held.st_uid != os.getuid() or held.st_mode & 0o022:
+        return None  # a link, another user's, or writable by others
     return _CompiledTemplates(str(folder))
 
 

@@ -506,8 +506,11 @@ def _compiled_templates() -> _CompiledTemplates | None:
         held = folder.lstat()
     except (OSError, RuntimeError):  # no home, or a read-only one
         return None
-    if not stat.S_ISDIR(held.st_mode) or held.st_uid != os.getuid() or held.st_mode & 0o022:
-        return None  # a link, another user's, or writable by others
+    owner = getattr(os, "getuid", lambda: None)()  # POSIX; elsewhere no cache
+    if owner is None or not stat.S_ISDIR(held.st_mode) or held.st_uid != owner:
+        return None  # a link, or another user's
+    if held.st_mode & 0o022:
+        return None  # writable by others
     return _CompiledTemplates(str(folder))
 
 

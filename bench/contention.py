@@ -3,12 +3,12 @@
     python3 bench/contention.py [NOTEBOOK] [--rounds R] [--repeat M]
 
 Forks one child, then one per core at the same time, each running the same work M times, R
-rounds each, and reports the mean CPU time (user + system, from the kernel's accounting of
+rounds each, and reports the median CPU time (user + system, from the kernel's accounting of
 each child) of one unit of work in both settings:
 
-- ``cells``: a notebook's code cells run as ``bench/floor.py`` runs them (the floor's unit of
+- a notebook's code cells run as ``bench/floor.py`` runs them (the floor's unit of
   work; default: the first notebook of ``bench/work/compare-n40/submissions``);
-- ``python``: a pure-Python loop (no memory traffic to speak of).
+- a pure-Python loop (no memory traffic to speak of).
 
 On a machine whose cores are independent the two settings cost the same. Where they share a
 physical core (SMT siblings, or a host's vCPUs on one core) or its caches and memory bus, work

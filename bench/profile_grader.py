@@ -138,10 +138,13 @@ def summarise(
     def cpu(name: str, pid: int | None = None) -> list[float]:
         return [r[6] - r[5] for r in by_name[name] if pid is None or r[1] == pid]
 
-    rows: list[tuple[str, float, float | None, str]] = []
+    rows: list[tuple[str, float | None, float | None, str]] = []
 
-    def row(label: str, walls: list[float], cpus: list[float] | None, note: str = "") -> None:
-        rows.append((label, sum(walls) / n * 1000, (sum(cpus) / n * 1000) if cpus else None, note))
+    def row(
+        label: str, walls: list[float] | None, cpus: list[float] | None, note: str = ""
+    ) -> None:
+        wall = sum(walls) / n * 1000 if walls is not None else None
+        rows.append((label, wall, (sum(cpus) / n * 1000) if cpus else None, note))
 
     # --- per submission
     loaded = [r for r in by_name["worker.read_until"] if (r[7] or {}).get("event") == "loaded"]
@@ -179,7 +182,7 @@ def summarise(
     )
     row(
         "child: CPU from its fork to the cells",
-        [],
+        None,
         [x["c_limits"] for x in (r[7] for r in loaded) if "c_limits" in x],
         "child's process time",
     )
@@ -291,7 +294,8 @@ def summarise(
     lines.append("| per submission (mean over N) | wall ms | CPU ms (that thread) | where |")
     lines.append("|---|---:|---:|---|")
     for label, w, c, note in rows:
-        lines.append(f"| {label} | {w:.1f} | {'' if c is None else f'{c:.1f}'} | {note} |")
+        wall = "" if w is None else f"{w:.1f}"
+        lines.append(f"| {label} | {wall} | {'' if c is None else f'{c:.1f}'} | {note} |")
     lines.append("")
     lines.append("| fixed per batch | s | note |")
     lines.append("|---|---:|---|")

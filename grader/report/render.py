@@ -499,8 +499,8 @@ def _compiled_templates() -> _CompiledTemplates | None:
     must be this user's alone (as jinja2's own default folder must be); None where it is not,
     or where there is no such folder to be had."""
     try:
-        given = Path(os.environ.get("XDG_CACHE_HOME") or ".")
-        base = given if given.is_absolute() else Path.home() / ".cache"  # as XDG says
+        given = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(given) if os.path.isabs(given) else Path.home() / ".cache"  # as XDG says
         folder = base / "grader" / "templates"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         held = folder.lstat()
